@@ -1,0 +1,10 @@
+"""colanet-brian: CoLaNET spiking columns with local plasticity, in Brian2.
+
+A hybrid ANN-SNN image classifier after Larionov et al. (arXiv 2606.20151):
+frozen pretrained features are rate-coded into spike trains and classified by
+an ensemble of CoLaNET networks that learn online, in one pass, with local
+plasticity only. The model follows ``shared/spec/colanet.md`` (cited as
+"spec §N" throughout the code).
+"""
+
+__version__ = "0.1.0"
