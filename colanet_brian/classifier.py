@@ -1,0 +1,253 @@
+"""CoLaNET ensemble as a classifier: one online training pass, then testing.
+
+`CoLaNETClassifier` is the library's main entry point::
+
+    clf = CoLaNETClassifier(params, backend="cpp", seed=0)
+    clf.fit(X_train, y_train, class_names)        # single pass, plasticity on (spec §2)
+    result = clf.evaluate(X_test, y_test)          # plasticity and teacher off
+    clf.save("model.npz"); CoLaNETClassifier.load("model.npz")
+
+Labels given to `fit` are class indices ``0..K-1`` (with ``class_names``
+naming them) or arbitrary labels, which are mapped to indices in sorted order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .encoding import check_features, feature_rates, mean_input_drive, saturation_level
+from .network import LEARNED_STATE
+from .params import CoLaNETParams
+from .provenance import atomic_save_npz, package_versions
+from .readout import accuracy, copy_predictions, ensemble_predictions
+from .simulate import Simulator
+
+__all__ = ["CoLaNETClassifier", "Evaluation"]
+
+
+@dataclass
+class Evaluation:
+    """Accuracies and raw votes of one pass over a data set.
+
+    Attributes
+    ----------
+    counts : ndarray, shape (n_samples, n_copies, n_classes)
+        OUT spikes per sample, copy and class.
+    y : ndarray
+        True class indices.
+    """
+
+    counts: np.ndarray
+    y: np.ndarray
+    wall_time: float = 0.0
+    spikes: dict = field(default_factory=dict)
+
+    @property
+    def predictions(self) -> np.ndarray:
+        """Ensemble predictions (`readout.ensemble_predictions`)."""
+        return ensemble_predictions(self.counts)
+
+    @property
+    def accuracy(self) -> float:
+        """Ensemble accuracy."""
+        return accuracy(self.predictions, self.y)
+
+    @property
+    def copy_accuracies(self) -> np.ndarray:
+        """Accuracy of every single copy."""
+        preds = copy_predictions(self.counts)
+        return np.array([accuracy(preds[:, c], self.y) for c in range(preds.shape[1])])
+
+    @property
+    def silent_fraction(self) -> float:
+        """Fraction of samples with no OUT spike in the whole ensemble."""
+        return float(np.mean(self.counts.sum(axis=(1, 2)) == 0))
+
+    def summary(self) -> dict:
+        """JSON-ready numbers."""
+        single = self.copy_accuracies
+        return dict(accuracy=self.accuracy, accuracy_single=single.tolist(),
+                    accuracy_single_mean=float(single.mean()), accuracy_single_min=float(single.min()),
+                    accuracy_single_max=float(single.max()), silent_fraction=self.silent_fraction,
+                    n_samples=int(self.y.size), wall_time=self.wall_time)
+
+
+class CoLaNETClassifier:
+    """An ensemble of CoLaNET networks trained online with local plasticity.
+
+    Parameters
+    ----------
+    params : CoLaNETParams, optional
+        Hyperparameters (defaults: `CoLaNETParams()`).
+    backend : str
+        Brian2 backend, see `simulate.BACKENDS`.
+    seed : int
+        Key of every random stream.
+    block_frames : int, optional
+        Samples per simulation run (default: ``min(1000, n_train)``).
+    threads : int
+        OpenMP threads for the ``cpp`` backend.
+    cache_dir : path, optional
+        Standalone build cache.
+    record_l_spikes : bool
+        Record every L spike (analysis).
+    progress : bool
+        Show a progress bar while simulating.
+    """
+
+    def __init__(self, params: CoLaNETParams | None = None, *, backend="runtime", seed=0, block_frames=None,
+                 threads=0, cache_dir=None, record_l_spikes=False, progress=True):
+        self.params = (params or CoLaNETParams()).validate()
+        self.backend = backend
+        self.seed = int(seed)
+        self.block_frames = block_frames
+        self.threads = threads
+        self.cache_dir = cache_dir
+        self.record_l_spikes = record_l_spikes
+        self.progress = progress
+        self.simulator: Simulator | None = None
+        self.class_names: list[str] | None = None
+        self.saturation: float | None = None
+        self.sigma: float | None = None
+        self.n_inputs: int | None = None
+        self.training: Evaluation | None = None
+
+    # ------------------------------------------------------------------
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (columns per copy)."""
+        return len(self.class_names) if self.class_names is not None else 0
+
+    def _check_labels(self, y, n_samples) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != n_samples:
+            raise ValueError(f"y must be 1-D with one label per sample ({n_samples}), got shape {y.shape}")
+        if not np.issubdtype(y.dtype, np.integer):
+            if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+                y = y.astype(np.int64)
+            else:
+                raise ValueError(f"labels must be integer class indices, got dtype {y.dtype}")
+        bad = (y < 0) | (y >= self.n_classes)
+        if bad.any():
+            raise ValueError(f"{int(bad.sum())} label(s) outside the {self.n_classes} known classes "
+                             f"0..{self.n_classes - 1}: {np.unique(y[bad])[:10].tolist()}")
+        return y.astype(np.int64)
+
+    def _progress_bar(self, total, desc):
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc=desc, unit="sample", disable=not self.progress, leave=False)
+
+    def _make_simulator(self, n_train):
+        block = self.block_frames or min(1000, max(1, n_train))
+        return Simulator(self.params, self.n_inputs, self.n_classes, sigma=self.sigma, backend=self.backend,
+                         block_frames=block, seed=self.seed, threads=self.threads, cache_dir=self.cache_dir,
+                         record_l_spikes=self.record_l_spikes)
+
+    # ------------------------------------------------------------------
+    def fit(self, X, y, class_names=None) -> "CoLaNETClassifier":
+        """One online training pass over ``(X, y)`` in the given order (spec §2).
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Features (any real values; non-positive ones never spike).
+        y : array of int, shape (n_samples,)
+            Class indices ``0..K-1``.
+        class_names : sequence of str, optional
+            Names of the K classes (default: ``"0".."K-1"`` for the largest label).
+        """
+        X = check_features(X, "X")
+        y = np.asarray(y)
+        if class_names is None:
+            if not np.issubdtype(y.dtype, np.integer) or y.size == 0 or y.min() < 0:
+                raise ValueError("without class_names, y must be non-negative integer class indices")
+            class_names = [str(k) for k in range(int(y.max()) + 1)]
+        self.class_names = [str(c) for c in class_names]
+        if len(set(self.class_names)) != len(self.class_names):
+            raise ValueError("class_names must be unique")
+        if self.n_classes < 2:
+            raise ValueError(f"need at least 2 classes, got {self.n_classes}")
+        y = self._check_labels(y, X.shape[0])
+        self.params.validate(X.shape[1])
+        self.n_inputs = X.shape[1]
+        self.saturation = (float(self.params.saturation) if self.params.saturation is not None
+                           else saturation_level(X, self.params.saturation_percentile))
+        rho = feature_rates(X, self.saturation)
+        self.sigma = self.params.sigma(mean_input_drive(rho))
+        self.simulator = self._make_simulator(X.shape[0])
+        with self._progress_bar(X.shape[0], "train") as bar:
+            result = self.simulator.run(rho, y, learning=True, progress=bar.update)
+        self.training = Evaluation(result.out_counts, y, result.wall_time, result.spikes)
+        return self
+
+    def _require_fitted(self):
+        if self.simulator is None:
+            raise RuntimeError("the classifier is not trained: call fit() or load() first")
+
+    def predict_counts(self, X) -> Evaluation:
+        """OUT counts of a test pass (plasticity and teacher off); labels unknown."""
+        return self.evaluate(X, None)
+
+    def evaluate(self, X, y=None) -> Evaluation:
+        """Run a test pass; return the `Evaluation` (accuracies need ``y``)."""
+        self._require_fitted()
+        X = check_features(X, "X", self.n_inputs)
+        y = -np.ones(X.shape[0], dtype=np.int64) if y is None else self._check_labels(y, X.shape[0])
+        rho = feature_rates(X, self.saturation)
+        with self._progress_bar(X.shape[0], "test") as bar:
+            result = self.simulator.run(rho, None, learning=False, progress=bar.update)
+        return Evaluation(result.out_counts, y, result.wall_time, result.spikes)
+
+    def predict(self, X) -> np.ndarray:
+        """Ensemble class indices (``-1`` where no OUT neuron spiked)."""
+        return self.predict_counts(X).predictions
+
+    # ------------------------------------------------------------------
+    def learned_state(self) -> dict:
+        """Resources, weights, stability and thresholds of every copy."""
+        self._require_fitted()
+        names = [f"{obj}.{var}" for obj, variables in LEARNED_STATE.items() for var in variables]
+        return self.simulator.engine.get_values(names)
+
+    def save(self, path) -> Path:
+        """Write the trained model (state, parameters, class names) to one ``.npz`` file, atomically."""
+        self._require_fitted()
+        meta = dict(params=self.params.to_dict(), class_names=self.class_names, saturation=self.saturation,
+                    sigma=self.sigma, n_inputs=self.n_inputs, seed=self.seed, versions=package_versions(),
+                    format="colanet-brian model 1")
+        state = self.simulator.get_state()
+        arrays = {f"state/{k}": v for k, v in state.items()}
+        return atomic_save_npz(path, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path, **kwds) -> "CoLaNETClassifier":
+        """Load a model written by `save`; ``kwds`` override backend, seed, progress, ...
+
+        Raises
+        ------
+        FileNotFoundError, ValueError
+            For a missing file or one that is not a colanet-brian model.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"model file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                state = {k[len("state/"):]: data[k] for k in data.files if k.startswith("state/")}
+        except (KeyError, ValueError, OSError) as err:
+            raise ValueError(f"{path} is not a colanet-brian model file: {err}") from None
+        if meta.get("format") != "colanet-brian model 1":
+            raise ValueError(f"{path} is not a colanet-brian model file (format {meta.get('format')!r})")
+        kwds.setdefault("seed", meta["seed"])
+        clf = cls(CoLaNETParams.from_dict(meta["params"]), **kwds)
+        clf.class_names = meta["class_names"]
+        clf.saturation, clf.sigma, clf.n_inputs = meta["saturation"], meta["sigma"], meta["n_inputs"]
+        clf.simulator = clf._make_simulator(clf.block_frames or 1000)
+        clf.simulator.set_state(state)
+        return clf

@@ -1,0 +1,540 @@
+"""Run a CoLaNET network over blocks of samples on any Brian2 backend.
+
+Backends
+--------
+``runtime``  Brian2 runtime mode, Cython code generation when it works, numpy otherwise.
+``cython``   runtime mode, Cython only.
+``numpy``    runtime mode, numpy only (slow, no compiler needed).
+``cpp``      ``cpp_standalone``: the network is compiled once per `NetworkShape`
+             and the binary is reused for every block, seed and hyperparameter set.
+``cuda``     brian2cuda's ``cuda_standalone``, the same way (see `colanet_brian.cuda`).
+
+A *block* is a run of ``block_frames`` frames (spec §2): one ``run()`` with the
+features in a `TimedArray`, never one ``run()`` per sample.  Between blocks the
+state listed in `network.CARRIED_STATE` carries over.  In standalone mode the
+binary is executed directly with every hyperparameter, the carried state and
+the block's data as command-line ``run_args`` written into a private run
+directory, so that several processes can share one compiled binary safely;
+the build directory holds a ``manifest.json`` that lets a process run the
+binary without rebuilding the Brian2 objects at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .network import CoLaNETNetwork, NetworkShape
+from .params import CoLaNETParams
+
+__all__ = ["BACKENDS", "BlockResult", "Simulator", "default_cache_dir", "build_standalone"]
+
+BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
+STANDALONE_BACKENDS = ("cpp", "cuda")
+_NEVER_FIELDS = ("R.t_arr", "L.block_until", "L.t_last", "L.t_last_unf", "L.t_first", "OUT.block_until",
+                 "GATE.block_until", "R_L.t_1f")
+
+
+def default_cache_dir() -> Path:
+    """Directory of cached standalone builds (``$COLANET_CACHE`` or ``~/.cache/colanet-brian``)."""
+    return Path(os.environ.get("COLANET_CACHE", Path.home() / ".cache" / "colanet-brian"))
+
+
+@dataclass
+class BlockResult:
+    """Spikes of one block, in block-relative tacts.
+
+    Attributes
+    ----------
+    out_counts : ndarray, shape (n_frames, n_copies, n_classes)
+        OUT spikes attributed to each frame (an OUT spike at tact T belongs to
+        the frame of the L spike one tact earlier, spec §8.2).
+    spikes : dict
+        ``{monitor: (indices, tacts)}`` for every recorded population.
+    wall_time : float
+        Seconds spent in the simulation of this block.
+    """
+
+    out_counts: np.ndarray
+    spikes: dict = field(default_factory=dict)
+    wall_time: float = 0.0
+
+
+# ---------------------------------------------------------------------------
+# Brian2 device handling
+# ---------------------------------------------------------------------------
+def _quiet_brian():
+    """Keep Brian2 from writing debug logs and scripts into /tmp on errors."""
+    from brian2 import prefs
+
+    prefs.logging.file_log = False
+    prefs.logging.save_script = False
+    prefs.logging.std_redirection = False
+    prefs.logging.console_log_level = "WARNING"
+
+
+def _runtime_device(backend: str):
+    from brian2 import defaultclock, ms, prefs, set_device
+
+    _quiet_brian()
+    set_device("runtime")
+    prefs.codegen.target = {"runtime": "auto", "cython": "cython", "numpy": "numpy"}[backend]
+    defaultclock.dt = 1 * ms
+
+
+def _initial_values(net: CoLaNETNetwork, sigma: float) -> dict:
+    """Initial value of every carried state variable, as ``{"Obj.var": value}``."""
+    from .equations import NEVER
+
+    values = {f"{obj}.{var}": 0 for obj, var in net.carried_variables()}
+    for name in _NEVER_FIELDS:
+        if name in values:
+            values[name] = NEVER
+    values.update(net.initial_state(sigma))
+    return values
+
+
+def _parameter_values(net: CoLaNETNetwork, sigma: float, seed: int) -> dict:
+    values = {f"{obj.name}.{var}": value for obj, var, value in net.parameter_items(sigma)}
+    values["clock.rng_seed"] = int(seed) % (2**31)
+    return values
+
+
+class _RuntimeEngine:
+    """Runs the network in Brian2 runtime mode; state lives in the Brian2 objects."""
+
+    def __init__(self, net: CoLaNETNetwork):
+        self.net = net
+        self.read_from = {name: 0 for name in ("OUT_spikes", "L_spikes") if name in net.objects}
+
+    def _var(self, name):
+        obj, var = name.split(".")
+        return self.net.objects[obj], var
+
+    def set_values(self, values: dict):
+        for name, value in values.items():
+            obj, var = self._var(name)
+            if var not in obj.variables:
+                continue
+            if obj.variables[var].scalar:
+                setattr(obj, var, np.asarray(value).item())
+            else:
+                obj.variables[var].set_value(np.asarray(value, dtype=obj.variables[var].dtype))
+
+    def get_values(self, names) -> dict:
+        out = {}
+        for name in names:
+            obj, var = self._var(name)
+            out[name] = np.array(obj.variables[var].get_value(), copy=True)
+        return out
+
+    def run(self, stim, labels, n_frames, progress=None) -> dict:
+        from brian2 import ms
+
+        net = self.net
+        net.stim.values[:] = stim  # the generated code reads this array in place
+        net.label.values[:] = labels
+        clock = net.objects["clock"]
+        clock.block_tact0 = int(clock.tact[:])
+        t0 = float(net.network.t / ms)
+        report = None
+        if progress is not None:
+            def report(elapsed, completed, start, duration):  # noqa: ARG001 - Brian2's signature
+                progress(completed)
+        net.network.run(n_frames * net.shape.frame_tacts * ms, namespace=net.namespace,
+                        report=report, report_period=1000 * ms)
+        spikes = {}
+        for name, start in self.read_from.items():
+            mon = net.objects[name]
+            i, t = np.asarray(mon.i[start:]), np.asarray(mon.t[start:] / ms)
+            spikes[name] = (i.astype(np.int64), np.rint(t - t0).astype(np.int64))
+            self.read_from[name] = mon.num_spikes
+        return spikes
+
+
+# ---------------------------------------------------------------------------
+# Standalone builds and runs
+# ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(str(path) + ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_signature(params_shape: NetworkShape, backend: str, threads: int) -> dict:
+    import brian2
+
+    from . import __version__
+    from .equations import __file__ as eq_file
+
+    eq_hash = __import__("hashlib").sha1(Path(eq_file).read_bytes()).hexdigest()[:12]
+    return dict(shape=asdict(params_shape), backend=backend, threads=int(threads), brian2=brian2.__version__,
+                colanet=__version__, equations=eq_hash)
+
+
+def build_standalone(params: CoLaNETParams, shape: NetworkShape, backend: str = "cpp", threads: int = 0,
+                     cache_dir: Path | None = None, compile: bool = True) -> tuple[Path, dict, bool]:
+    """Generate and compile a standalone project for ``shape``, or reuse a cached one.
+
+    Parameters
+    ----------
+    params : CoLaNETParams
+        Parameters (only structural fields matter; the rest are run arguments).
+    shape : NetworkShape
+        The network shape; with ``backend`` and ``threads`` it names the build.
+    backend : {"cpp", "cuda"}
+        ``cpp_standalone`` or brian2cuda's ``cuda_standalone``.
+    threads : int
+        OpenMP threads of ``cpp_standalone`` (0 = no OpenMP).
+    cache_dir : path, optional
+        Root of the build cache (`default_cache_dir`).
+    compile : bool
+        Compile the project (``False`` only generates code).
+
+    Returns
+    -------
+    build_dir : Path
+        Project directory holding ``main`` and ``manifest.json``.
+    manifest : dict
+        Variable names, dtypes, sizes and result file names of the build.
+    compiled_now : bool
+        ``True`` if this call generated/compiled the project, ``False`` on a cache hit.
+    """
+    signature = _build_signature(shape, backend, threads)
+    key = __import__("hashlib").sha1(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:16]
+    build_dir = (Path(cache_dir) if cache_dir else default_cache_dir()) / "builds" / f"{backend}-{key}"
+    manifest_path = build_dir / "manifest.json"
+    with _locked(build_dir):
+        if manifest_path.is_file() and (build_dir / "main").is_file():
+            manifest = json.loads(manifest_path.read_text())
+            if manifest.get("signature") == signature:
+                return build_dir, manifest, False
+        manifest = _generate_project(params, shape, backend, threads, build_dir, compile)
+        manifest["signature"] = signature
+        tmp = manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=1))
+        os.replace(tmp, manifest_path)
+    return build_dir, manifest, True
+
+
+def _generate_project(params, shape, backend, threads, build_dir: Path, compile: bool) -> dict:
+    from brian2 import defaultclock, device, ms, prefs, set_device
+
+    _quiet_brian()
+    if backend == "cuda":
+        from .cuda import configure_cuda
+
+        set_device("cuda_standalone", build_on_run=False)
+        device.reinit()
+        device.activate(build_on_run=False)
+        configure_cuda(build_dir)
+    else:
+        set_device("cpp_standalone", build_on_run=False)
+        device.reinit()
+        device.activate(build_on_run=False)
+        prefs.devices.cpp_standalone.openmp_threads = int(threads)
+    defaultclock.dt = 1 * ms
+    try:
+        net = CoLaNETNetwork(params, shape)
+        net.network.run(shape.block_frames * shape.frame_tacts * ms, namespace=net.namespace)
+        t_start = time.time()
+        device.build(directory=str(build_dir), compile=compile, run=False, with_output=False)
+        manifest = dict(variables=_manifest_variables(net, device), compile_seconds=time.time() - t_start)
+    finally:
+        device.reinit()
+        set_device("runtime")
+    return manifest
+
+
+def _manifest_variables(net: CoLaNETNetwork, device) -> dict:
+    names = [f"{o}.{v}" for o, v in net.carried_variables()]
+    names += [f"{obj.name}.{var}" for obj, var, _ in net.parameter_items(1.0)]
+    names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach"]
+    for mon in ("OUT_spikes", "L_spikes"):
+        if mon in net.objects:
+            names += [f"{mon}.i", f"{mon}.t"]
+    out = {}
+    for name in dict.fromkeys(names):
+        obj_name, var_name = name.split(".")
+        var = net.objects[obj_name].variables[var_name]
+        out[name] = dict(dtype=np.dtype(var.dtype).str, file=device.get_array_filename(var),
+                         size=None if var.dynamic else int(var.size))
+    for ta in (net.stim, net.label):
+        out[f"{ta.name}.values"] = dict(dtype=np.dtype(np.float64).str, file=None, size=int(ta.values.size))
+    out["R_L.r"]["size"] = out["R_L.w"]["size"] = net.shape.n_inputs * net.shape.n_learning
+    return out
+
+
+class _StandaloneEngine:
+    """Runs a compiled standalone binary; the state lives in Python between runs."""
+
+    def __init__(self, build_dir: Path, manifest: dict, shape: NetworkShape, work_dir: Path | None = None):
+        self.build_dir = Path(build_dir)
+        self.manifest = manifest
+        self.shape = shape
+        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="colanet-run-"))
+        self.values: dict = {}
+
+    def set_values(self, values: dict):
+        for name, value in values.items():
+            if name in self.manifest["variables"]:
+                self.values[name] = value
+
+    def get_values(self, names) -> dict:
+        return {name: np.array(self.values[name], copy=True) for name in names}
+
+    def _arg(self, name, value, run_dir: Path) -> str:
+        spec = self.manifest["variables"][name]
+        array = np.asarray(value, dtype=np.dtype(spec["dtype"]))
+        if array.size == 1 and spec["size"] in (None, 1) or array.ndim == 0:
+            item = array.reshape(-1)[0].item()
+            return f"{name}={int(item) if isinstance(item, (bool, np.bool_)) else repr(item)}"
+        if spec["size"] is not None and array.size != spec["size"]:
+            raise ValueError(f"{name}: expected {spec['size']} values, got {array.size}")
+        path = run_dir / f"{name}.dat"
+        np.ascontiguousarray(array.ravel()).tofile(path)
+        return f"{name}={path}"
+
+    def run(self, stim, labels, n_frames, progress=None) -> dict:
+        run_dir = self.work_dir / f"run-{uuid.uuid4().hex[:10]}"
+        run_dir.mkdir(parents=True)
+        try:
+            values = dict(self.values)
+            values["stim.values"] = stim
+            values["label.values"] = labels
+            values["clock.block_tact0"] = int(np.asarray(values["clock.tact"]).item())
+            args = [self._arg(name, value, run_dir) for name, value in values.items()]
+            result = subprocess.run([str(self.build_dir / "main"), "--results_dir", str(run_dir) + "/", *args],
+                                    cwd=self.build_dir, capture_output=True, text=True)
+            if result.returncode != 0 or "Error reading" in result.stderr:
+                raise RuntimeError(f"standalone run failed (rc={result.returncode}) in {self.build_dir}:\n"
+                                   f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+            for name in list(self.values):
+                if name.split(".")[0] in ("clock", "R", "L", "OUT", "GATE", "R_L") and self._is_state(name):
+                    self.values[name] = self._read(run_dir, name)
+            spikes = {}
+            for mon in ("OUT_spikes", "L_spikes"):
+                if f"{mon}.i" in self.manifest["variables"]:
+                    i = self._read(run_dir, f"{mon}.i").astype(np.int64)
+                    t = np.rint(self._read(run_dir, f"{mon}.t") * 1000.0).astype(np.int64)
+                    spikes[mon] = (i, t)
+            if progress is not None:
+                progress(1.0)
+            return spikes
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _is_state(self, name) -> bool:
+        from .network import CARRIED_STATE, ONE_FACTOR_STATE
+
+        obj, var = name.split(".")
+        return var in CARRIED_STATE.get(obj, ()) or (obj == "R_L" and var in ONE_FACTOR_STATE)
+
+    def _read(self, run_dir: Path, name: str) -> np.ndarray:
+        spec = self.manifest["variables"][name]
+        return np.fromfile(run_dir / spec["file"], dtype=np.dtype(spec["dtype"]))
+
+
+# ---------------------------------------------------------------------------
+class Simulator:
+    """A CoLaNET network on one backend, fed block by block.
+
+    Parameters
+    ----------
+    params : CoLaNETParams
+        Hyperparameters.
+    n_inputs, n_classes : int
+        Input width and number of classes.
+    sigma : float
+        Resource-unit scale factor (`CoLaNETParams.sigma`).
+    backend : str
+        One of `BACKENDS`.
+    block_frames : int
+        Frames per ``run()`` (standalone: per binary execution).
+    seed : int
+        Key of every random stream (noise, WTA choice, Poisson input).
+    threads : int
+        OpenMP threads for ``cpp`` (0: none).
+    cache_dir : path, optional
+        Build cache root for standalone backends.
+    record_l_spikes : bool
+        Also record every L spike (for rasters and microcolumn usage).
+
+    Attributes
+    ----------
+    compiled_now : bool
+        Whether constructing this simulator compiled a standalone project.
+    compile_seconds : float
+        Seconds spent generating and compiling (0 on a cache hit or in runtime mode).
+    """
+
+    def __init__(self, params: CoLaNETParams, n_inputs: int, n_classes: int, *, sigma: float, backend="runtime",
+                 block_frames=1000, seed=0, threads=0, cache_dir=None, record_l_spikes=False):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        self.params = params.validate(n_inputs)
+        self.shape = NetworkShape.from_params(params, n_inputs, n_classes, block_frames, record_l_spikes)
+        self.backend = backend
+        self.sigma = float(sigma)
+        self.seed = int(seed)
+        self.compiled_now = False
+        self.compile_seconds = 0.0
+        self._block_index = 0
+        t0 = time.time()
+        if backend in STANDALONE_BACKENDS:
+            build_dir, manifest, self.compiled_now = build_standalone(params, self.shape, backend, threads, cache_dir)
+            self.compile_seconds = time.time() - t0 if self.compiled_now else 0.0
+            self.engine = _StandaloneEngine(build_dir, manifest, self.shape)
+            self.build_dir = build_dir
+            # parameters and state are rebuilt in Python: the binary is not touched again
+            self._net_for_values = _ValuesOnlyNetwork(params, self.shape)
+            net_like = self._net_for_values
+        else:
+            _runtime_device(backend)
+            net_like = CoLaNETNetwork(params, self.shape)
+            self.engine = _RuntimeEngine(net_like)
+            self.build_dir = None
+        self.engine.set_values(_initial_values(net_like, self.sigma))
+        self.set_params(params)
+
+    # ------------------------------------------------------------------
+    def set_params(self, params: CoLaNETParams, sigma: float | None = None):
+        """Change every non-structural hyperparameter (no rebuild, no recompile)."""
+        new_shape = NetworkShape.from_params(params, self.shape.n_inputs, self.shape.n_classes,
+                                             self.shape.block_frames, self.shape.record_l_spikes)
+        if new_shape != self.shape:
+            raise ValueError("these parameters change the network shape; build a new Simulator")
+        self.params = params
+        if sigma is not None:
+            self.sigma = float(sigma)
+        net_like = self._net_for_values if self.build_dir is not None else self.engine.net
+        net_like.params = params
+        self.engine.set_values(_parameter_values(net_like, self.sigma, self.seed))
+
+    def reset_state(self):
+        """Forget everything learned: fresh resources, stability and neuron state."""
+        net_like = self._net_for_values if self.build_dir is not None else self.engine.net
+        self.engine.set_values(_initial_values(net_like, self.sigma))
+
+    def get_state(self) -> dict:
+        """Every carried state variable as ``{"Obj.var": array}``."""
+        net_like = self._net_for_values if self.build_dir is not None else self.engine.net
+        return self.engine.get_values([f"{o}.{v}" for o, v in net_like.carried_variables()])
+
+    def set_state(self, state: dict):
+        """Load state variables (e.g. a trained model's resources)."""
+        self.engine.set_values(state)
+
+    # ------------------------------------------------------------------
+    def run(self, rho: np.ndarray, labels: np.ndarray | None, learning: bool, progress=None) -> BlockResult:
+        """Present samples in blocks; return OUT counts per sample.
+
+        Parameters
+        ----------
+        rho : ndarray, shape (n_samples, n_inputs)
+            Per-tact spike probabilities / accumulator increments in [0, 1] (spec §3).
+        labels : ndarray of int, shape (n_samples,), optional
+            Class indices for the teacher; ``None`` (or -1 entries) for no label.
+        learning : bool
+            Plasticity and teacher on (training pass) or off (testing).
+        progress : callable, optional
+            Called with the number of samples completed since the last call.
+        """
+        rho = np.asarray(rho, dtype=np.float64)
+        n = rho.shape[0]
+        B = self.shape.block_frames
+        counts = np.zeros((n, self.shape.n_copies, self.shape.n_classes), dtype=np.int32)
+        spikes_all: dict = {}
+        labels = -np.ones(n) if labels is None else np.asarray(labels, dtype=np.float64)
+        self.engine.set_values({"L.plastic": bool(learning), "Target.teach": bool(learning)})
+        start_wall = time.time()
+        for start in range(0, n, B):
+            stop = min(start + B, n)
+            block_counts, block_spikes = self._run_block(rho[start:stop], labels[start:stop], progress)
+            counts[start:stop] = block_counts
+            for name, (i, t) in block_spikes.items():
+                offset = start * self.shape.frame_tacts
+                spikes_all.setdefault(name, []).append((i, t + offset))
+        spikes = {name: (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+                  for name, parts in spikes_all.items()}
+        return BlockResult(out_counts=counts, spikes=spikes, wall_time=time.time() - start_wall)
+
+    def _run_block(self, rho, labels, progress):
+        n = rho.shape[0]
+        B, T = self.shape.block_frames, self.shape.frame_tacts
+        stim = np.zeros((B, self.shape.n_inputs))
+        stim[:n] = rho
+        lab = -np.ones(B)
+        lab[:n] = labels
+        # a fresh key per block: standalone runs restart their random streams
+        self.engine.set_values({"clock.rng_seed": _block_seed(self.seed, self._block_index)})
+        self._block_index += 1
+        n_frames = n if self.build_dir is None else B
+        done = [0]
+
+        def report(fraction):
+            if progress is not None:
+                k = int(round(fraction * n))
+                progress(k - done[0])
+                done[0] = k
+
+        spikes = self.engine.run(stim, lab, n_frames, progress=report)
+        report(1.0)
+        i, t = spikes["OUT_spikes"]
+        frame = (t - 1) // T
+        ok = (frame >= 0) & (frame < n)
+        counts = np.zeros((n, self.shape.n_columns), dtype=np.int32)
+        np.add.at(counts, (frame[ok], i[ok]), 1)
+        counts = counts.reshape(n, self.shape.n_copies, self.shape.n_classes)
+        recorded = {k: (v[0][v[1] < n * T], v[1][v[1] < n * T]) for k, v in spikes.items()}
+        return counts, recorded
+
+
+def _block_seed(seed: int, block: int) -> int:
+    """Random-stream key of one block (tact counters also differ, this separates seeds)."""
+    return int((seed * 1_000_003 + block * 7919) % (2**31 - 1))
+
+
+class _ValuesOnlyNetwork:
+    """The parameter and state layout of a `CoLaNETNetwork`, without Brian2 objects.
+
+    Standalone simulators run a cached binary and never build Brian2 objects
+    again; this provides the same `parameter_items`-style values from the
+    manifest and the parameter object.
+    """
+
+    def __init__(self, params: CoLaNETParams, shape: NetworkShape):
+        self.params = params
+        self.shape = shape
+
+    def carried_variables(self):
+        return CoLaNETNetwork.carried_variables(self)
+
+    def initial_state(self, sigma):
+        return CoLaNETNetwork.initial_state(self, sigma)
+
+    def parameter_items(self, sigma):
+        for obj_name, values in self.params.brian_values(sigma).items():
+            for var, value in values.items():
+                yield _Named(obj_name), var, value
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
