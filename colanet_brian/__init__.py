@@ -7,4 +7,9 @@ plasticity only. The model follows ``shared/spec/colanet.md`` (cited as
 "spec §N" throughout the code).
 """
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+#: Parameter sets shipped with the source tree (``models/`` at the repository root).
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"

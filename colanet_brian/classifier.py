@@ -26,7 +26,13 @@ from .provenance import atomic_save_npz, package_versions
 from .readout import accuracy, copy_predictions, ensemble_predictions
 from .simulate import Simulator
 
-__all__ = ["CoLaNETClassifier", "Evaluation"]
+__all__ = ["CoLaNETClassifier", "Evaluation", "balanced_block"]
+
+
+def balanced_block(n_samples: int, max_block: int = 1000) -> int:
+    """Block size <= ``max_block`` that splits ``n_samples`` into equal blocks (least padding)."""
+    n_blocks = -(-max(1, n_samples) // max_block)
+    return -(-max(1, n_samples) // n_blocks)
 
 
 @dataclass
@@ -88,7 +94,7 @@ class CoLaNETClassifier:
     seed : int
         Key of every random stream.
     block_frames : int, optional
-        Samples per simulation run (default: ``min(1000, n_train)``).
+        Samples per simulation run (default: `balanced_block` of the training set).
     threads : int
         OpenMP threads for the ``cpp`` backend.
     cache_dir : path, optional
@@ -143,13 +149,13 @@ class CoLaNETClassifier:
         return tqdm(total=total, desc=desc, unit="sample", disable=not self.progress, leave=False)
 
     def _make_simulator(self, n_train):
-        block = self.block_frames or min(1000, max(1, n_train))
+        block = self.block_frames or balanced_block(n_train)
         return Simulator(self.params, self.n_inputs, self.n_classes, sigma=self.sigma, backend=self.backend,
                          block_frames=block, seed=self.seed, threads=self.threads, cache_dir=self.cache_dir,
                          record_l_spikes=self.record_l_spikes)
 
     # ------------------------------------------------------------------
-    def fit(self, X, y, class_names=None) -> "CoLaNETClassifier":
+    def fit(self, X, y, class_names=None) -> CoLaNETClassifier:
         """One online training pass over ``(X, y)`` in the given order (spec §2).
 
         Parameters
@@ -217,7 +223,8 @@ class CoLaNETClassifier:
     def save(self, path) -> Path:
         """Write the trained model (state, parameters, class names) to one ``.npz`` file, atomically."""
         self._require_fitted()
-        meta = dict(params=self.params.to_dict(), class_names=self.class_names, saturation=self.saturation,
+        meta = dict(block_frames=self.simulator.shape.block_frames, params=self.params.to_dict(),
+                    class_names=self.class_names, saturation=self.saturation,
                     sigma=self.sigma, n_inputs=self.n_inputs, seed=self.seed, versions=package_versions(),
                     format="colanet-brian model 1")
         state = self.simulator.get_state()
@@ -225,7 +232,7 @@ class CoLaNETClassifier:
         return atomic_save_npz(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
-    def load(cls, path, **kwds) -> "CoLaNETClassifier":
+    def load(cls, path, **kwds) -> CoLaNETClassifier:
         """Load a model written by `save`; ``kwds`` override backend, seed, progress, ...
 
         Raises
@@ -248,6 +255,6 @@ class CoLaNETClassifier:
         clf = cls(CoLaNETParams.from_dict(meta["params"]), **kwds)
         clf.class_names = meta["class_names"]
         clf.saturation, clf.sigma, clf.n_inputs = meta["saturation"], meta["sigma"], meta["n_inputs"]
-        clf.simulator = clf._make_simulator(clf.block_frames or 1000)
+        clf.simulator = clf._make_simulator(meta["block_frames"])
         clf.simulator.set_state(state)
         return clf

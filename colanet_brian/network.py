@@ -39,8 +39,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from brian2 import (
-    NeuronGroup,
     Network,
+    NeuronGroup,
     SpikeMonitor,
     Synapses,
     TimedArray,

@@ -144,7 +144,7 @@ class CoLaNETParams:
     tie_break: str = _p("lowest", "8.3, 17.16", "ensemble/copy tie rule: 'lowest' class index (KNP)")
 
     # ------------------------------------------------------------------
-    def validate(self, n_inputs: int | None = None) -> "CoLaNETParams":
+    def validate(self, n_inputs: int | None = None) -> CoLaNETParams:
         """Check every value; raise `ParameterError` naming the bad field.
 
         Parameters
@@ -317,7 +317,7 @@ class CoLaNETParams:
         return out
 
     # ------------------------------------------------------------------
-    def replace(self, **changes) -> "CoLaNETParams":
+    def replace(self, **changes) -> CoLaNETParams:
         """Return a validated copy with some fields changed."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
@@ -329,7 +329,7 @@ class CoLaNETParams:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "CoLaNETParams":
+    def from_dict(cls, data: dict) -> CoLaNETParams:
         """Build from a ``dict``; unknown keys are an error, missing keys take defaults."""
         data = {k: v for k, v in data.items() if not k.startswith("_")}  # "_comment" keys document files
         unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
@@ -351,7 +351,7 @@ class CoLaNETParams:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
-    def from_json(cls, path: str | Path) -> "CoLaNETParams":
+    def from_json(cls, path: str | Path) -> CoLaNETParams:
         """Read parameters from a JSON file written by `to_json` (or by hand)."""
         path = Path(path)
         if not path.is_file():

@@ -124,6 +124,8 @@ class _RuntimeEngine:
 
     def set_values(self, values: dict):
         for name, value in values.items():
+            if name.split(".")[0] not in self.net.objects:
+                continue  # e.g. L_L does not exist when M = 1
             obj, var = self._var(name)
             if var not in obj.variables:
                 continue
@@ -135,6 +137,8 @@ class _RuntimeEngine:
     def get_values(self, names) -> dict:
         out = {}
         for name in names:
+            if name.split(".")[0] not in self.net.objects:
+                continue
             obj, var = self._var(name)
             out[name] = np.array(obj.variables[var].get_value(), copy=True)
         return out
@@ -485,7 +489,10 @@ class Simulator:
         # a fresh key per block: standalone runs restart their random streams
         self.engine.set_values({"clock.rng_seed": _block_seed(self.seed, self._block_index)})
         self._block_index += 1
-        n_frames = n if self.build_dir is None else B
+        # A block always simulates B frames when learning, on every backend: the padding frames
+        # (no input, no label) still let renormalisation act, so runtime and standalone agree.
+        learning = bool(np.asarray(self.engine.get_values(["L.plastic"])["L.plastic"]).item())
+        n_frames = B if (self.build_dir is not None or learning) else n
         done = [0]
 
         def report(fraction):

@@ -7,7 +7,7 @@ from brian2 import SpikeMonitor, StateMonitor, ms
 
 from colanet_brian.network import CoLaNETNetwork, NetworkShape
 from colanet_brian.params import CoLaNETParams
-from colanet_brian.simulate import _initial_values, _parameter_values, _RuntimeEngine, _runtime_device
+from colanet_brian.simulate import _initial_values, _parameter_values, _runtime_device, _RuntimeEngine
 
 QUIET = dict(s_stoch=0.0, wta_random=False)
 

@@ -1,0 +1,50 @@
+"""Options shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..simulate import BACKENDS
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Parameter file, copies, microcolumns, backend, seed, threads, block size."""
+    g = parser.add_argument_group("model and simulation")
+    g.add_argument("--params", default=None, help="parameter JSON file or a named set in models/ (default: built-in)")
+    g.add_argument("--copies", type=int, default=None, help="CoLaNET copies in the ensemble (default from params: 15)")
+    g.add_argument("--microcolumns", type=int, default=None, help="microcolumns per class (default from params)")
+    g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override one parameter, e.g. --set reward=0.3 (repeatable)")
+    g.add_argument("--backend", choices=BACKENDS, default="runtime",
+                   help="Brian2 backend: runtime (Cython, else numpy), cython, numpy, cpp (cpp_standalone), "
+                        "cuda (brian2cuda)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the split, training order and every random stream")
+    g.add_argument("--threads", type=int, default=0, help="OpenMP threads for --backend cpp (0: none)")
+    g.add_argument("--block-frames", type=int, default=None, help="samples per simulation run (default 1000)")
+    g.add_argument("--cache-dir", default=None, help="standalone build cache (default ~/.cache/colanet-brian)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def params_from_args(args):
+    """`CoLaNETParams` from ``--params``, ``--copies``, ``--microcolumns`` and ``--set``."""
+    import json
+
+    from ..params import CoLaNETParams, ParameterError, load_params
+
+    params = load_params(args.params)
+    changes = {}
+    if args.copies is not None:
+        changes["n_copies"] = args.copies
+    if args.microcolumns is not None:
+        changes["n_microcolumns"] = args.microcolumns
+    for item in args.set:
+        if "=" not in item:
+            raise ParameterError(f"--set expects NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        try:
+            changes[name] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[name] = value
+    data = params.to_dict()
+    data.update(changes)
+    return CoLaNETParams.from_dict(data)

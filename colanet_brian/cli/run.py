@@ -1,0 +1,49 @@
+"""``colanet run``: the main job (train and test an ensemble, print a table, save results)."""
+
+from __future__ import annotations
+
+from .common import add_model_options, params_from_args
+
+
+def register(sub):
+    p = sub.add_parser("run", help="train and test a CoLaNET ensemble (default: 15 copies on sklearn digits)",
+                       description="Train a CoLaNET ensemble online in one pass, test it, compare with logistic "
+                                   "regression and kNN on the same split, and write results.json, model.npz and "
+                                   "run_data.npz into --out.")
+    p.add_argument("--dataset", default="digits",
+                   help="digits, fashion-mnist, or a path to an .npz feature file (X, y, class_names[, split])")
+    p.add_argument("--encoder", default=None,
+                   help="image encoder for image data sets (e.g. efficientnet_lite0); default: raw pixels")
+    p.add_argument("--test-size", type=float, default=0.2, help="test fraction where the data has no fixed split")
+    p.add_argument("--out", default="results", help="output directory (default: ./results)")
+    p.add_argument("--no-baselines", action="store_true", help="skip logistic regression and kNN")
+    add_model_options(p)
+    p.set_defaults(func=main)
+
+
+def load_data(args):
+    """The data set of ``--dataset`` (and ``--encoder``, where the encoders are installed)."""
+    from ..datasets import load_dataset
+
+    if args.encoder:
+        try:
+            from ..data_sources import load_encoded
+        except ImportError as err:
+            raise RuntimeError(f"--encoder needs the feature extractors: {err}") from None
+        return load_encoded(args.dataset, args.encoder, seed=args.seed, test_size=args.test_size,
+                            progress=not args.no_progress)
+    return load_dataset(args.dataset, seed=args.seed, test_size=args.test_size)
+
+
+def main(args):
+    from ..experiment import ExperimentConfig, format_table, run_experiment
+
+    params = params_from_args(args)
+    data = load_data(args)
+    config = ExperimentConfig(backend=args.backend, seed=args.seed, block_frames=args.block_frames,
+                              threads=args.threads, cache_dir=args.cache_dir, progress=not args.no_progress,
+                              baselines=not args.no_baselines)
+    results = run_experiment(data, params, config, out_dir=args.out)
+    print(format_table(results))
+    print(f"\nresults written to {args.out}/results.json (model: {args.out}/model.npz)")
+    return 0
