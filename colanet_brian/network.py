@@ -191,6 +191,10 @@ class CoLaNETNetwork:
         else:
             R = NeuronGroup(s.n_inputs, eq.INPUT_EQS, threshold=eq.POISSON_THRESHOLD,
                             reset=eq.POISSON_RESET, name="R")
+        # The reset records the arrival tact of this spike (t_arr = tact + 1).  It runs at the end of the
+        # tact, after L's plasticity has read the previous arrival, so a spike in this tact cannot hide
+        # the arrival that made L fire (spec §7.1 step 3).
+        R.resetter["spike"].when = "end"
         self._add(R)
         self._link(R, "R")
         R.t_arr = eq.NEVER

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -185,11 +186,15 @@ def _build_signature(params_shape: NetworkShape, backend: str, threads: int) -> 
     import brian2
 
     from . import __version__
-    from .equations import __file__ as eq_file
 
-    eq_hash = __import__("hashlib").sha1(Path(eq_file).read_bytes()).hexdigest()[:12]
+    # the generated code depends on these sources: any edit invalidates cached builds
+    sources = hashlib.sha1()
+    for module in ("equations.py", "network.py", "rng.py", "cuda.py"):
+        path = Path(__file__).with_name(module)
+        if path.is_file():
+            sources.update(path.read_bytes())
     return dict(shape=asdict(params_shape), backend=backend, threads=int(threads), brian2=brian2.__version__,
-                colanet=__version__, equations=eq_hash)
+                colanet=__version__, sources=sources.hexdigest()[:16])
 
 
 def build_standalone(params: CoLaNETParams, shape: NetworkShape, backend: str = "cpp", threads: int = 0,
@@ -221,7 +226,7 @@ def build_standalone(params: CoLaNETParams, shape: NetworkShape, backend: str = 
         ``True`` if this call generated/compiled the project, ``False`` on a cache hit.
     """
     signature = _build_signature(shape, backend, threads)
-    key = __import__("hashlib").sha1(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:16]
+    key = hashlib.sha1(json.dumps(signature, sort_keys=True).encode()).hexdigest()[:16]
     build_dir = (Path(cache_dir) if cache_dir else default_cache_dir()) / "builds" / f"{backend}-{key}"
     manifest_path = build_dir / "manifest.json"
     with _locked(build_dir):
