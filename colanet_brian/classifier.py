@@ -223,7 +223,7 @@ class CoLaNETClassifier:
     def save(self, path) -> Path:
         """Write the trained model (state, parameters, class names) to one ``.npz`` file, atomically."""
         self._require_fitted()
-        meta = dict(block_frames=self.simulator.shape.block_frames, params=self.params.to_dict(),
+        meta = dict(block_frames=self.simulator.shape.block_frames, block_index=self.simulator.block_index, params=self.params.to_dict(),
                     class_names=self.class_names, saturation=self.saturation,
                     sigma=self.sigma, n_inputs=self.n_inputs, seed=self.seed, versions=package_versions(),
                     format="colanet-brian model 1")
@@ -257,4 +257,5 @@ class CoLaNETClassifier:
         clf.saturation, clf.sigma, clf.n_inputs = meta["saturation"], meta["sigma"], meta["n_inputs"]
         clf.simulator = clf._make_simulator(meta["block_frames"])
         clf.simulator.set_state(state)
+        clf.simulator.block_index = meta["block_index"]  # continue the random streams where they stopped
         return clf

@@ -21,7 +21,7 @@ __all__ = ["ExperimentConfig", "run_experiment", "format_table"]
 class ExperimentConfig:
     """Options of one train/test experiment (all recorded in ``results.json``)."""
 
-    backend: str = "runtime"
+    backend: str = "cpp"
     seed: int = 0
     block_frames: int | None = None
     threads: int = 0

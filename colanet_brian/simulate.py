@@ -182,6 +182,39 @@ def _locked(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _output_to(log_path: Path):
+    """Send this process's stdout/stderr (compiler output included) to ``log_path``.
+
+    On failure the end of the log is attached to the exception, so a broken
+    build still explains itself without flooding the terminal on success.
+    """
+    import sys
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except Exception as err:
+            sys.stdout.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            tail = log_path.read_text()[-3000:]
+            raise RuntimeError(f"standalone build failed ({err}); end of {log_path}:\n{tail}") from err
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def _build_signature(params_shape: NetworkShape, backend: str, threads: int) -> dict:
     import brian2
 
@@ -258,12 +291,15 @@ def _generate_project(params, shape, backend, threads, build_dir: Path, compile:
         device.reinit()
         device.activate(build_on_run=False)
         prefs.devices.cpp_standalone.openmp_threads = int(threads)
+    # Brian2's default `make -j` starts every compiler at once: nvcc needs ~0.5 GB each, so bound it
+    prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{max(1, os.cpu_count() or 1)}"]
     defaultclock.dt = 1 * ms
     try:
         net = CoLaNETNetwork(params, shape)
         net.network.run(shape.block_frames * shape.frame_tacts * ms, namespace=net.namespace)
         t_start = time.time()
-        device.build(directory=str(build_dir), compile=compile, run=False, with_output=False)
+        with _output_to(build_dir / "build.log"):
+            device.build(directory=str(build_dir), compile=compile, run=False, with_output=False)
         manifest = dict(variables=_manifest_variables(net, device), compile_seconds=time.time() - t_start)
     finally:
         device.reinit()
@@ -404,7 +440,7 @@ class Simulator:
         self.seed = int(seed)
         self.compiled_now = False
         self.compile_seconds = 0.0
-        self._block_index = 0
+        self.block_index = 0
         t0 = time.time()
         if backend in STANDALONE_BACKENDS:
             build_dir, manifest, self.compiled_now = build_standalone(params, self.shape, backend, threads, cache_dir)
@@ -492,8 +528,8 @@ class Simulator:
         lab = -np.ones(B)
         lab[:n] = labels
         # a fresh key per block: standalone runs restart their random streams
-        self.engine.set_values({"clock.rng_seed": _block_seed(self.seed, self._block_index)})
-        self._block_index += 1
+        self.engine.set_values({"clock.rng_seed": _block_seed(self.seed, self.block_index)})
+        self.block_index += 1
         # A block always simulates B frames when learning, on every backend: the padding frames
         # (no input, no label) still let renormalisation act, so runtime and standalone agree.
         learning = bool(np.asarray(self.engine.get_values(["L.plastic"])["L.plastic"]).item())

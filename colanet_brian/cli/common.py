@@ -15,9 +15,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--microcolumns", type=int, default=None, help="microcolumns per class (default from params)")
     g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override one parameter, e.g. --set reward=0.3 (repeatable)")
-    g.add_argument("--backend", choices=BACKENDS, default="runtime",
-                   help="Brian2 backend: runtime (Cython, else numpy), cython, numpy, cpp (cpp_standalone), "
-                        "cuda (brian2cuda)")
+    g.add_argument("--backend", choices=BACKENDS, default="cpp",
+                   help="Brian2 backend: cpp (cpp_standalone, compiled once per network shape and cached; "
+                        "default), runtime (Cython, else numpy), cython, numpy, cuda (brian2cuda)")
     g.add_argument("--seed", type=int, default=0, help="seed of the split, training order and every random stream")
     g.add_argument("--threads", type=int, default=0, help="OpenMP threads for --backend cpp (0: none)")
     g.add_argument("--block-frames", type=int, default=None, help="samples per simulation run (default 1000)")

@@ -26,7 +26,7 @@ def register(sub):
     e.add_argument("--test-size", type=float, default=0.2, help="test fraction if the file has no split")
     e.add_argument("--all", action="store_true", help="evaluate every row (ignore the split)")
     e.add_argument("--seed", type=int, default=0, help="seed of the split (must match training)")
-    e.add_argument("--backend", default="runtime", help="Brian2 backend")
+    e.add_argument("--backend", default="cpp", help="Brian2 backend (default cpp)")
     e.add_argument("--json", default=None, help="also write the accuracies to this JSON file")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=evaluate)
