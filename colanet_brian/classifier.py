@@ -99,21 +99,21 @@ class CoLaNETClassifier:
         OpenMP threads for the ``cpp`` backend.
     cache_dir : path, optional
         Standalone build cache.
-    record_l_spikes : bool
+    record_spikes : bool
         Record every L spike (analysis).
     progress : bool
         Show a progress bar while simulating.
     """
 
     def __init__(self, params: CoLaNETParams | None = None, *, backend="runtime", seed=0, block_frames=None,
-                 threads=0, cache_dir=None, record_l_spikes=False, progress=True):
+                 threads=0, cache_dir=None, record_spikes=False, progress=True):
         self.params = (params or CoLaNETParams()).validate()
         self.backend = backend
         self.seed = int(seed)
         self.block_frames = block_frames
         self.threads = threads
         self.cache_dir = cache_dir
-        self.record_l_spikes = record_l_spikes
+        self.record_spikes = record_spikes
         self.progress = progress
         self.simulator: Simulator | None = None
         self.class_names: list[str] | None = None
@@ -121,6 +121,7 @@ class CoLaNETClassifier:
         self.sigma: float | None = None
         self.n_inputs: int | None = None
         self.training: Evaluation | None = None
+        self.snapshots: dict = {}
 
     # ------------------------------------------------------------------
     @property
@@ -148,14 +149,14 @@ class CoLaNETClassifier:
 
         return tqdm(total=total, desc=desc, unit="sample", disable=not self.progress, leave=False)
 
-    def _make_simulator(self, n_train):
-        block = self.block_frames or balanced_block(n_train)
+    def _make_simulator(self, n_train, max_block=1000):
+        block = self.block_frames or balanced_block(n_train, max_block)
         return Simulator(self.params, self.n_inputs, self.n_classes, sigma=self.sigma, backend=self.backend,
                          block_frames=block, seed=self.seed, threads=self.threads, cache_dir=self.cache_dir,
-                         record_l_spikes=self.record_l_spikes)
+                         record_spikes=self.record_spikes)
 
     # ------------------------------------------------------------------
-    def fit(self, X, y, class_names=None) -> CoLaNETClassifier:
+    def fit(self, X, y, class_names=None, record_frames=None, snapshots=0) -> CoLaNETClassifier:
         """One online training pass over ``(X, y)`` in the given order (spec §2).
 
         Parameters
@@ -166,6 +167,12 @@ class CoLaNETClassifier:
             Class indices ``0..K-1``.
         class_names : sequence of str, optional
             Names of the K classes (default: ``"0".."K-1"`` for the largest label).
+        record_frames : sequence of int, optional
+            Samples whose input spikes are recorded (with ``record_spikes``).
+        snapshots : int
+            Number of weight snapshots to take during the pass (0: none); they
+            land in `snapshots` as ``samples``, ``w`` (copy 0, [S, n_inputs, K*M]) and
+            ``s`` (stability of every L neuron, [S, n_L]).
         """
         X = check_features(X, "X")
         y = np.asarray(y)
@@ -185,11 +192,24 @@ class CoLaNETClassifier:
                            else saturation_level(X, self.params.saturation_percentile))
         rho = feature_rates(X, self.saturation)
         self.sigma = self.params.sigma(mean_input_drive(rho))
-        self.simulator = self._make_simulator(X.shape[0])
+        max_block = -(-X.shape[0] // snapshots) if snapshots else 1000
+        self.simulator = self._make_simulator(X.shape[0], max_block)
+        self.snapshots = dict(samples=[], w=[], s=[])
+        on_block = self._take_snapshot if snapshots else None
         with self._progress_bar(X.shape[0], "train") as bar:
-            result = self.simulator.run(rho, y, learning=True, progress=bar.update)
+            result = self.simulator.run(rho, y, learning=True, progress=bar.update, record_frames=record_frames,
+                                        on_block=on_block)
+        self.snapshots = {k: np.asarray(v) for k, v in self.snapshots.items()}
         self.training = Evaluation(result.out_counts, y, result.wall_time, result.spikes)
         return self
+
+    def _take_snapshot(self, n_done):
+        n_l_copy = self.n_classes * self.params.n_microcolumns
+        state = self.simulator.engine.get_values(["R_L.w", "L.s"])
+        w = state["R_L.w"].reshape(self.n_inputs, -1)[:, :n_l_copy]
+        self.snapshots["samples"].append(n_done)
+        self.snapshots["w"].append(w.astype(np.float32))
+        self.snapshots["s"].append(state["L.s"].astype(np.float32))
 
     def _require_fitted(self):
         if self.simulator is None:
@@ -199,14 +219,14 @@ class CoLaNETClassifier:
         """OUT counts of a test pass (plasticity and teacher off); labels unknown."""
         return self.evaluate(X, None)
 
-    def evaluate(self, X, y=None) -> Evaluation:
+    def evaluate(self, X, y=None, record_frames=None) -> Evaluation:
         """Run a test pass; return the `Evaluation` (accuracies need ``y``)."""
         self._require_fitted()
         X = check_features(X, "X", self.n_inputs)
         y = -np.ones(X.shape[0], dtype=np.int64) if y is None else self._check_labels(y, X.shape[0])
         rho = feature_rates(X, self.saturation)
         with self._progress_bar(X.shape[0], "test") as bar:
-            result = self.simulator.run(rho, None, learning=False, progress=bar.update)
+            result = self.simulator.run(rho, None, learning=False, progress=bar.update, record_frames=record_frames)
         return Evaluation(result.out_counts, y, result.wall_time, result.spikes)
 
     def predict(self, X) -> np.ndarray:

@@ -75,19 +75,21 @@ rng_seed : integer (shared, constant)     # key of all random streams (rng.colan
 phase : integer (shared)                  # tact within the frame, 0 .. FRAME_TACTS-1
 frame_t : second (shared)                 # block-relative mid-time of this frame, for TimedArray lookups
 presenting : boolean (shared)             # inside the input presentation part of the frame
+recording : boolean (shared)              # this frame's input spikes are recorded (analysis rasters)
 """
 
 FRAME_CLOCK_UPDATE = """
 phase = (tact - block_tact0) % FRAME_TACTS
 frame_t = (((tact - block_tact0) // FRAME_TACTS) + 0.5) * FRAME_TACTS * dt
 presenting = phase < PRESENT_TACTS
+recording = record_mask(frame_t) > 0.5
 """
 
 FRAME_CLOCK_ADVANCE = "tact += 1"
 
 #: Variables of the frame clock that other groups link to.
 CLOCK_LINKS = {
-    "R": ("tact", "frame_t", "presenting", "phase", "rng_seed"),
+    "R": ("tact", "frame_t", "presenting", "phase", "rng_seed", "recording"),
     "L": ("tact", "phase", "rng_seed"),
     "relay": ("tact",),
     "target": ("frame_t", "phase"),
@@ -96,7 +98,8 @@ CLOCK_LINKS = {
 
 def linked_declarations(kind: str) -> str:
     """Equation lines declaring the frame-clock variables a group links to."""
-    types = dict(tact="integer", phase="integer", rng_seed="integer", frame_t="second", presenting="boolean")
+    types = dict(tact="integer", phase="integer", rng_seed="integer", frame_t="second", presenting="boolean",
+                 recording="boolean")
     return "\n".join(f"{name} : {types[name]} (linked)" for name in CLOCK_LINKS[kind]) + "\n"
 
 
@@ -121,6 +124,11 @@ t_arr = tact + 1
 #: ``rand() < rates*dt`` with ``rates = rho/dt``, on the counter-based stream.
 POISSON_THRESHOLD = "colanet_uniform(rng_seed, i, tact, SALT_INPUT) < rho"
 POISSON_RESET = "t_arr = tact + 1"
+
+
+def recorded_input_event(threshold: str) -> str:
+    """Custom event: an input spike in a frame chosen for recording (same condition, same random number)."""
+    return f"({threshold}) and recording"
 
 # ---------------------------------------------------------------------------
 # Learning neurons L (spec §5.2, §7.0) with an explicit dendritic accumulator.

@@ -26,9 +26,11 @@ class ExperimentConfig:
     block_frames: int | None = None
     threads: int = 0
     cache_dir: str | None = None
-    record_l_spikes: bool = True
+    record_spikes: bool = True
     progress: bool = True
     baselines: bool = True
+    snapshots: int = 20
+    raster_frames: int = 3
 
 
 def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfig, out_dir=None) -> dict:
@@ -48,12 +50,15 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     X_train, y_train = data.X_train[order], data.y_train[order]
     clf = CoLaNETClassifier(params, backend=config.backend, seed=config.seed, block_frames=config.block_frames,
                             threads=config.threads, cache_dir=config.cache_dir,
-                            record_l_spikes=config.record_l_spikes, progress=config.progress)
+                            record_spikes=config.record_spikes, progress=config.progress)
     t0 = time.time()
-    clf.fit(X_train, y_train, data.class_names)
+    k, n = config.raster_frames, len(y_train)
+    train_frames = sorted({*range(min(k, n)), *range(max(0, n - k), n)})
+    test_frames = list(range(min(k, len(data.y_test))))
+    clf.fit(X_train, y_train, data.class_names, record_frames=train_frames, snapshots=config.snapshots)
     train_time = time.time() - t0
     t0 = time.time()
-    test = clf.evaluate(data.X_test, data.y_test)
+    test = clf.evaluate(data.X_test, data.y_test, record_frames=test_frames)
     test_time = time.time() - t0
     sim = clf.simulator
     results = dict(test.summary())
@@ -81,6 +86,11 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
         clf.save(out / "model.npz")
         arrays = dict(train_counts=clf.training.counts, y_train=y_train, train_order=order,
                       test_counts=test.counts, y_test=data.y_test, class_names=np.array(data.class_names))
+        arrays.update(train_raster_frames=np.array(train_frames), test_raster_frames=np.array(test_frames),
+                      frame_tacts=params.frame_tacts, present_tacts=params.present_tacts,
+                      n_microcolumns=params.n_microcolumns, n_copies=params.n_copies)
+        for key, value in clf.snapshots.items():
+            arrays[f"snapshot_{key}"] = value
         for phase, ev in (("train", clf.training), ("test", test)):
             for mon, (i, t) in ev.spikes.items():
                 arrays[f"{phase}_{mon}_i"], arrays[f"{phase}_{mon}_t"] = i, t

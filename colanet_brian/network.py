@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from brian2 import (
+    EventMonitor,
     Network,
     NeuronGroup,
     SpikeMonitor,
@@ -93,10 +94,10 @@ class NetworkShape:
     encoding: str
     reset_accumulator_per_sample: bool
     one_factor: bool
-    record_l_spikes: bool
+    record_spikes: bool
 
     @classmethod
-    def from_params(cls, params: CoLaNETParams, n_inputs, n_classes, block_frames, record_l_spikes=False):
+    def from_params(cls, params: CoLaNETParams, n_inputs, n_classes, block_frames, record_spikes=False):
         """Shape of the network that `params` describes for this data."""
         return cls(
             n_inputs=int(n_inputs),
@@ -111,7 +112,7 @@ class NetworkShape:
             encoding=params.encoding,
             reset_accumulator_per_sample=bool(params.reset_accumulator_per_sample),
             one_factor=params.a1 != 0,
-            record_l_spikes=bool(record_l_spikes),
+            record_spikes=bool(record_spikes),
         )
 
     @property
@@ -159,8 +160,10 @@ class CoLaNETNetwork:
         frame_dt = shape.frame_tacts * ms
         self.stim = TimedArray(np.zeros((shape.block_frames, shape.n_inputs)), dt=frame_dt, name="stim")
         self.label = TimedArray(-np.ones(shape.block_frames), dt=frame_dt, name="label")
+        self.record_mask = TimedArray(np.zeros(shape.block_frames), dt=frame_dt, name="record_mask")
         self.namespace = dict(eq.namespace_constants(params, shape.n_inputs))
-        self.namespace.update(stim=self.stim, label=self.label, colanet_uniform=colanet_uniform)
+        self.namespace.update(stim=self.stim, label=self.label, record_mask=self.record_mask,
+                              colanet_uniform=colanet_uniform)
         self.objects = {}
         self._build_groups()
         self._build_synapses()
@@ -185,12 +188,13 @@ class CoLaNETNetwork:
         clock.run_regularly(eq.FRAME_CLOCK_ADVANCE, when="end", order=100, name="clock_advance")
 
         if s.encoding == "accumulator":
-            R = NeuronGroup(s.n_inputs, eq.INPUT_EQS, threshold=eq.ACCUMULATOR_THRESHOLD,
-                            reset=eq.ACCUMULATOR_RESET, name="R")
-            R.run_regularly(eq.ACCUMULATOR_UPDATE, when="groups", name="R_accumulate")
+            threshold, reset = eq.ACCUMULATOR_THRESHOLD, eq.ACCUMULATOR_RESET
         else:
-            R = NeuronGroup(s.n_inputs, eq.INPUT_EQS, threshold=eq.POISSON_THRESHOLD,
-                            reset=eq.POISSON_RESET, name="R")
+            threshold, reset = eq.POISSON_THRESHOLD, eq.POISSON_RESET
+        events = {"rec": eq.recorded_input_event(threshold)} if s.record_spikes else None
+        R = NeuronGroup(s.n_inputs, eq.INPUT_EQS, threshold=threshold, reset=reset, events=events, name="R")
+        if s.encoding == "accumulator":
+            R.run_regularly(eq.ACCUMULATOR_UPDATE, when="groups", name="R_accumulate")
         # The reset records the arrival tact of this spike (t_arr = tact + 1).  It runs at the end of the
         # tact, after L's plasticity has read the previous arrival, so a spike in this tact cannot hide
         # the arrival that made L fire (spec §7.1 step 3).
@@ -296,8 +300,10 @@ class CoLaNETNetwork:
 
     def _build_monitors(self):
         self._add(SpikeMonitor(self.objects["OUT"], name="OUT_spikes"))
-        if self.shape.record_l_spikes:
-            self._add(SpikeMonitor(self.objects["L"], name="L_spikes"))
+        if self.shape.record_spikes:  # every L, GATE and Target spike; R spikes of the frames in record_mask
+            for name in ("L", "GATE", "Target"):
+                self._add(SpikeMonitor(self.objects[name], name=f"{name}_spikes"))
+            self._add(EventMonitor(self.objects["R"], "rec", name="R_spikes"))
 
     # ------------------------------------------------------------------
     def parameter_items(self, sigma: float):

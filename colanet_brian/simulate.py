@@ -43,6 +43,8 @@ __all__ = ["BACKENDS", "BlockResult", "Simulator", "default_cache_dir", "build_s
 
 BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 STANDALONE_BACKENDS = ("cpp", "cuda")
+#: Spike monitors a network may have (`network.CoLaNETNetwork._build_monitors`).
+MONITORS = ("OUT_spikes", "L_spikes", "GATE_spikes", "Target_spikes", "R_spikes")
 _NEVER_FIELDS = ("R.t_arr", "L.block_until", "L.t_last", "L.t_last_unf", "L.t_first", "OUT.block_until",
                  "GATE.block_until", "R_L.t_1f")
 
@@ -117,7 +119,7 @@ class _RuntimeEngine:
 
     def __init__(self, net: CoLaNETNetwork):
         self.net = net
-        self.read_from = {name: 0 for name in ("OUT_spikes", "L_spikes") if name in net.objects}
+        self.read_from = {name: 0 for name in MONITORS if name in net.objects}
 
     def _var(self, name):
         obj, var = name.split(".")
@@ -144,12 +146,13 @@ class _RuntimeEngine:
             out[name] = np.array(obj.variables[var].get_value(), copy=True)
         return out
 
-    def run(self, stim, labels, n_frames, progress=None) -> dict:
+    def run(self, stim, labels, record_mask, n_frames, progress=None) -> dict:
         from brian2 import ms
 
         net = self.net
-        net.stim.values[:] = stim  # the generated code reads this array in place
+        net.stim.values[:] = stim  # the generated code reads these arrays in place
         net.label.values[:] = labels
+        net.record_mask.values[:] = record_mask
         clock = net.objects["clock"]
         clock.block_tact0 = int(clock.tact[:])
         t0 = float(net.network.t / ms)
@@ -311,7 +314,7 @@ def _manifest_variables(net: CoLaNETNetwork, device) -> dict:
     names = [f"{o}.{v}" for o, v in net.carried_variables()]
     names += [f"{obj.name}.{var}" for obj, var, _ in net.parameter_items(1.0)]
     names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach"]
-    for mon in ("OUT_spikes", "L_spikes"):
+    for mon in MONITORS:
         if mon in net.objects:
             names += [f"{mon}.i", f"{mon}.t"]
     out = {}
@@ -320,7 +323,7 @@ def _manifest_variables(net: CoLaNETNetwork, device) -> dict:
         var = net.objects[obj_name].variables[var_name]
         out[name] = dict(dtype=np.dtype(var.dtype).str, file=device.get_array_filename(var),
                          size=None if var.dynamic else int(var.size))
-    for ta in (net.stim, net.label):
+    for ta in (net.stim, net.label, net.record_mask):
         out[f"{ta.name}.values"] = dict(dtype=np.dtype(np.float64).str, file=None, size=int(ta.values.size))
     out["R_L.r"]["size"] = out["R_L.w"]["size"] = net.shape.n_inputs * net.shape.n_learning
     return out
@@ -356,13 +359,14 @@ class _StandaloneEngine:
         np.ascontiguousarray(array.ravel()).tofile(path)
         return f"{name}={path}"
 
-    def run(self, stim, labels, n_frames, progress=None) -> dict:
+    def run(self, stim, labels, record_mask, n_frames, progress=None) -> dict:
         run_dir = self.work_dir / f"run-{uuid.uuid4().hex[:10]}"
         run_dir.mkdir(parents=True)
         try:
             values = dict(self.values)
             values["stim.values"] = stim
             values["label.values"] = labels
+            values["record_mask.values"] = record_mask
             values["clock.block_tact0"] = int(np.asarray(values["clock.tact"]).item())
             args = [self._arg(name, value, run_dir) for name, value in values.items()]
             result = subprocess.run([str(self.build_dir / "main"), "--results_dir", str(run_dir) + "/", *args],
@@ -374,7 +378,7 @@ class _StandaloneEngine:
                 if name.split(".")[0] in ("clock", "R", "L", "OUT", "GATE", "R_L") and self._is_state(name):
                     self.values[name] = self._read(run_dir, name)
             spikes = {}
-            for mon in ("OUT_spikes", "L_spikes"):
+            for mon in MONITORS:
                 if f"{mon}.i" in self.manifest["variables"]:
                     i = self._read(run_dir, f"{mon}.i").astype(np.int64)
                     t = np.rint(self._read(run_dir, f"{mon}.t") * 1000.0).astype(np.int64)
@@ -418,7 +422,7 @@ class Simulator:
         OpenMP threads for ``cpp`` (0: none).
     cache_dir : path, optional
         Build cache root for standalone backends.
-    record_l_spikes : bool
+    record_spikes : bool
         Also record every L spike (for rasters and microcolumn usage).
 
     Attributes
@@ -430,11 +434,11 @@ class Simulator:
     """
 
     def __init__(self, params: CoLaNETParams, n_inputs: int, n_classes: int, *, sigma: float, backend="runtime",
-                 block_frames=1000, seed=0, threads=0, cache_dir=None, record_l_spikes=False):
+                 block_frames=1000, seed=0, threads=0, cache_dir=None, record_spikes=False):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
         self.params = params.validate(n_inputs)
-        self.shape = NetworkShape.from_params(params, n_inputs, n_classes, block_frames, record_l_spikes)
+        self.shape = NetworkShape.from_params(params, n_inputs, n_classes, block_frames, record_spikes)
         self.backend = backend
         self.sigma = float(sigma)
         self.seed = int(seed)
@@ -462,7 +466,7 @@ class Simulator:
     def set_params(self, params: CoLaNETParams, sigma: float | None = None):
         """Change every non-structural hyperparameter (no rebuild, no recompile)."""
         new_shape = NetworkShape.from_params(params, self.shape.n_inputs, self.shape.n_classes,
-                                             self.shape.block_frames, self.shape.record_l_spikes)
+                                             self.shape.block_frames, self.shape.record_spikes)
         if new_shape != self.shape:
             raise ValueError("these parameters change the network shape; build a new Simulator")
         self.params = params
@@ -487,7 +491,8 @@ class Simulator:
         self.engine.set_values(state)
 
     # ------------------------------------------------------------------
-    def run(self, rho: np.ndarray, labels: np.ndarray | None, learning: bool, progress=None) -> BlockResult:
+    def run(self, rho: np.ndarray, labels: np.ndarray | None, learning: bool, progress=None, record_frames=None,
+            on_block=None) -> BlockResult:
         """Present samples in blocks; return OUT counts per sample.
 
         Parameters
@@ -500,6 +505,10 @@ class Simulator:
             Plasticity and teacher on (training pass) or off (testing).
         progress : callable, optional
             Called with the number of samples completed since the last call.
+        record_frames : sequence of int, optional
+            Samples whose input (R) spikes are recorded (needs ``record_spikes``).
+        on_block : callable, optional
+            Called as ``on_block(n_done)`` after every block, e.g. for weight snapshots.
         """
         rho = np.asarray(rho, dtype=np.float64)
         n = rho.shape[0]
@@ -508,10 +517,16 @@ class Simulator:
         spikes_all: dict = {}
         labels = -np.ones(n) if labels is None else np.asarray(labels, dtype=np.float64)
         self.engine.set_values({"L.plastic": bool(learning), "Target.teach": bool(learning)})
+        mask = np.zeros(n)
+        if record_frames is not None:
+            mask[np.asarray(record_frames, dtype=int)] = 1.0
         start_wall = time.time()
         for start in range(0, n, B):
             stop = min(start + B, n)
-            block_counts, block_spikes = self._run_block(rho[start:stop], labels[start:stop], progress)
+            block_counts, block_spikes = self._run_block(rho[start:stop], labels[start:stop], mask[start:stop],
+                                                         progress)
+            if on_block is not None:
+                on_block(stop)
             counts[start:stop] = block_counts
             for name, (i, t) in block_spikes.items():
                 offset = start * self.shape.frame_tacts
@@ -520,13 +535,15 @@ class Simulator:
                   for name, parts in spikes_all.items()}
         return BlockResult(out_counts=counts, spikes=spikes, wall_time=time.time() - start_wall)
 
-    def _run_block(self, rho, labels, progress):
+    def _run_block(self, rho, labels, mask, progress):
         n = rho.shape[0]
         B, T = self.shape.block_frames, self.shape.frame_tacts
         stim = np.zeros((B, self.shape.n_inputs))
         stim[:n] = rho
         lab = -np.ones(B)
         lab[:n] = labels
+        rec = np.zeros(B)
+        rec[:n] = mask
         # a fresh key per block: standalone runs restart their random streams
         self.engine.set_values({"clock.rng_seed": _block_seed(self.seed, self.block_index)})
         self.block_index += 1
@@ -542,7 +559,7 @@ class Simulator:
                 progress(k - done[0])
                 done[0] = k
 
-        spikes = self.engine.run(stim, lab, n_frames, progress=report)
+        spikes = self.engine.run(stim, lab, rec, n_frames, progress=report)
         report(1.0)
         i, t = spikes["OUT_spikes"]
         frame = (t - 1) // T

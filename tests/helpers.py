@@ -86,7 +86,7 @@ class TinyNet:
         if labels is not None:
             lab[:n] = labels
         self.set(**{"L.plastic": learning, "Target.teach": learning})
-        self.engine.run(stim, lab, n_frames or n)
+        self.engine.run(stim, lab, np.zeros(self.shape.block_frames), n_frames or n)
 
     def spikes(self, name):
         """``[(index, tact), ...]`` of a population, in order of time."""

@@ -13,7 +13,7 @@ def _fit(backend, digits_small, cache, seed=0, **changes):
     Xtr, ytr, Xte, yte, names = digits_small
     params = CoLaNETParams(**{**SMALL, **changes})
     clf = CoLaNETClassifier(params, backend=backend, seed=seed, block_frames=60, cache_dir=cache,
-                            record_l_spikes=True, progress=False)
+                            record_spikes=True, progress=False)
     clf.fit(Xtr, ytr, names)
     return clf, clf.evaluate(Xte, yte)
 

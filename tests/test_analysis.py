@@ -1,0 +1,362 @@
+"""Figures of a real (small) run: every plotting function, `draw_all`, `colanet figures` and the scripts.
+
+The run is a short real experiment (digits, 200 training and 100 test
+samples, 2 copies, numpy runtime backend).  Arrays the core does not record
+yet (R/GATE/Target spikes, weight snapshots) come from a `TinyNet` with the
+run's parameters on the same first training samples, stored under the names
+that `colanet_brian.analysis.rundata` documents.
+"""
+
+import json
+import runpy
+import shutil
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from colanet_brian.analysis import (  # noqa: E402
+    confusion_matrix,
+    ga_history,
+    load_run,
+    microcolumn_usage,
+    online_accuracy,
+    plot_confusion_matrix,
+    plot_ensemble_size,
+    plot_frame_raster,
+    plot_ga_fitness,
+    plot_learning_curve,
+    plot_microcolumn_usage,
+    plot_receptive_field_evolution,
+    plot_receptive_fields,
+    plot_state_evolution,
+    plot_state_histogram,
+    plot_weight_matrix,
+    read_ga_log,
+)
+from colanet_brian.analysis.figures import FIGURES, draw_all  # noqa: E402
+from colanet_brian.analysis.raster import raster_rows  # noqa: E402
+from colanet_brian.readout import ensemble_predictions  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+N_TRAIN, N_TEST, COPIES, M = 200, 100, 2, 10
+#: Training frames recorded by the TinyNet, in chunks (one snapshot after each chunk).
+TINY_CHUNKS = (4, 4, 4)
+TINY_TEST = 4
+
+BASIC_FIGURES = {"learning_curve", "confusion_test", "ensemble_size", "microcolumn_usage_train",
+                 "microcolumn_usage_test", "raster_train_start", "raster_train_end", "raster_test",
+                 "receptive_fields", "weight_distributions"}
+
+
+def _axes():
+    return Figure().subplots()
+
+
+def _n_points(axes):
+    return sum(len(c.get_offsets()) for c in axes.collections)
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """Output directory of a real `run_experiment` on a digits subset."""
+    from colanet_brian.datasets import Dataset, load_dataset
+    from colanet_brian.experiment import ExperimentConfig, run_experiment
+    from colanet_brian.params import CoLaNETParams
+
+    d = load_dataset("digits", seed=0)
+    data = Dataset(d.X_train[:N_TRAIN], d.y_train[:N_TRAIN], d.X_test[:N_TEST], d.y_test[:N_TEST], d.class_names,
+                   d.name, d.meta)
+    out = tmp_path_factory.mktemp("run")
+    params = CoLaNETParams(n_copies=COPIES, n_microcolumns=M)
+    run_experiment(data, params, ExperimentConfig(backend="numpy", progress=False), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_recording(small_run):
+    """Every population's spikes and weight snapshots of a TinyNet with the run's parameters."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from helpers import TinyNet
+
+    from colanet_brian.datasets import load_dataset
+    from colanet_brian.encoding import feature_rates
+
+    results = json.loads((small_run / "results.json").read_text())
+    run = np.load(small_run / "run_data.npz")
+    d = load_dataset("digits", seed=0)
+    n = sum(TINY_CHUNKS)
+    rho = feature_rates(d.X_train[:N_TRAIN][run["train_order"][:n]], results["saturation"])
+    y = run["y_train"][:n]
+    net = TinyNet(n_inputs=64, n_classes=10, sigma=results["sigma"], block_frames=max(TINY_CHUNKS),
+                  backend="numpy", **results["params"])
+    snaps, done = [_snapshot(net)], [0]
+    for size in TINY_CHUNKS:
+        a = done[-1]
+        net.run_frames(rho[a:a + size], y[a:a + size])
+        done.append(a + size)
+        snaps.append(_snapshot(net))
+    train = {pop: _spike_arrays(net, pop) for pop in ("R", "L", "OUT", "GATE", "Target")}
+    net.run_frames(feature_rates(d.X_test[:TINY_TEST], results["saturation"]), learning=False)
+    t0 = n * results["params"]["frame_tacts"]
+    test = {}
+    for pop in train:
+        i, t = _spike_arrays(net, pop)
+        test[pop] = (i[t >= t0], t[t >= t0] - t0)
+    arrays = dict(snap_sample=np.array(done), snap_L=np.arange(10 * M),
+                  **{f"snap_{k}": np.stack([s[k] for s in snaps]).astype(np.float32) for k in snaps[0]})
+    for phase, spikes in (("train", train), ("test", test)):
+        for pop, (i, t) in spikes.items():
+            arrays[f"{phase}_{pop}_spikes_i"], arrays[f"{phase}_{pop}_spikes_t"] = i, t
+    arrays["train_raster_frames"] = np.array([[0, TINY_CHUNKS[0]], [n - TINY_CHUNKS[-1], n]])
+    arrays["test_raster_frames"] = np.array([[0, TINY_TEST]])
+    return dict(arrays=arrays, train=train, n_frames=n, y=y)
+
+
+def _snapshot(net):
+    """Copy-0 state in the snapshot layout: w, r [n_inputs, K*M]; s, theta_add [K*M]."""
+    km = 10 * M
+    L = net.obj("L")
+    return dict(w=net.weights("w")[:, :km], r=net.weights("r")[:, :km], s=np.array(L.s[:km]),
+                theta_add=np.array(L.theta_add[:km]))
+
+
+def _spike_arrays(net, pop):
+    pairs = np.array(net.spikes(pop), dtype=np.int64).reshape(-1, 2)
+    return pairs[:, 0], pairs[:, 1]
+
+
+GA_RECORDS = [dict(generation=g, index=k, fitness=f) for g, fits in enumerate([[0.5, 0.6, 0.55], [0.62, 0.58, 0.7],
+                                                                                [0.66, float("nan"), 0.71]])
+              for k, f in enumerate(fits)]
+
+
+@pytest.fixture(scope="session")
+def full_run(small_run, tiny_recording, tmp_path_factory):
+    """The real run plus the recordings requested from the core and a GA log."""
+    out = tmp_path_factory.mktemp("full")
+    for name in ("results.json", "model.npz"):
+        shutil.copy(small_run / name, out / name)
+    with np.load(small_run / "run_data.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays.update(tiny_recording["arrays"])
+    np.savez(out / "run_data.npz", **arrays)
+    lines = [json.dumps(r) for r in GA_RECORDS]
+    (out / "evaluations.jsonl").write_text("\n".join(lines) + "\n" + '{"generation": 3, "fit')  # torn last line
+    return out
+
+
+# ----------------------------------------------------------------------------- raster
+def test_raster_shows_every_spike_of_the_window(tiny_recording):
+    spikes = tiny_recording["train"]
+    frames = (1, 3)
+    lo, hi = frames[0] * 15, frames[1] * 15
+    expected = sum(int(np.sum((t >= lo) & (t < hi))) for _, t in spikes.values())
+    ax = plot_frame_raster(spikes, frames, 10, M, n_inputs=64, labels=tiny_recording["y"][1:3], copies=None,
+                           axes=_axes())
+    assert expected > 0 and _n_points(ax) == expected
+    assert [c.get_label() for c in ax.collections] == ["R", "L", "OUT", "GATE", "Target"]
+    assert sum(t.get_text().startswith("label") for t in ax.texts) == 2
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_raster_copy_selection(tiny_recording):
+    spikes = tiny_recording["train"]
+    frames = (0, tiny_recording["n_frames"])
+    km = 10 * M
+    expected = len(spikes["R"][0]) + len(spikes["Target"][0]) + int(np.sum(spikes["L"][0] < km)) + \
+        int(np.sum(spikes["OUT"][0] < 10)) + int(np.sum(spikes["GATE"][0] < 10))
+    ax = plot_frame_raster(spikes, frames, 10, M, n_inputs=64, copies=(0,), axes=_axes())
+    assert _n_points(ax) == expected
+    # each Target spike is drawn at its tact, in the Target block at the row of its class
+    target = ax.collections[-1].get_offsets()
+    first = raster_rows(["R", "L", "OUT", "GATE", "Target"], 10, M, 64, [0])["Target"][0]
+    assert np.array_equal(target[:, 0], spikes["Target"][1])
+    assert np.array_equal(target[:, 1] - first, spikes["Target"][0])
+
+
+def test_raster_of_run_data_with_pyplot_default_axes(small_run):
+    import matplotlib.pyplot as plt
+
+    run = load_run(small_run)
+    spikes = run.spikes("test")
+    assert set(spikes) == {"L", "OUT"}
+    plt.figure()
+    ax = plot_frame_raster(spikes, (0, 5), run.n_classes, run.n_microcolumns, copies=None)
+    assert ax is plt.gca()
+    in_window = sum(int(np.sum(t < 75)) for _, t in spikes.values())
+    assert _n_points(ax) == in_window
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------- weights
+def test_receptive_fields_one_image_per_microcolumn(small_run):
+    run = load_run(small_run)
+    w = run.copy_weights(1)
+    ax = plot_receptive_fields(w, (8, 8), M, class_names=run.class_names, axes=_axes())
+    assert len(ax.images) == 10 * M
+    k, m = 3, 7  # image k*M + m is microcolumn m of class k
+    assert np.array_equal(ax.images[k * M + m].get_array(), w[:, k * M + m].reshape(8, 8))
+    flat = run.learned_state["R_L.w"].reshape(64, COPIES * 10 * M)
+    assert np.array_equal(w, flat[:, 10 * M:])
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_weight_matrix_and_histograms(small_run):
+    run = load_run(small_run)
+    w = run.copy_weights(0)
+    ax = plot_weight_matrix(w, M, axes=_axes())
+    assert ax.images[0].get_array().shape == (10 * M, 64)
+    state = run.learned_state
+    for name, quantity in (("R_L.w", "w"), ("R_L.r", "r"), ("L.s", "s")):
+        ax = plot_state_histogram(state[name], quantity, bins=20, histtype="bar", axes=_axes())
+        assert sum(p.get_height() for p in ax.patches) == state[name].size
+        assert "(" in ax.get_xlabel() and ax.get_ylabel().endswith("(count)")
+    lo, hi = run.weight_bounds
+    assert lo <= state["R_L.w"].min() and state["R_L.w"].max() < hi
+
+
+def test_state_evolution_and_receptive_field_evolution(tiny_recording):
+    a = tiny_recording["arrays"]
+    ax = plot_state_evolution(a["snap_sample"], a["snap_w"], "w", axes=_axes())
+    (median,) = ax.lines
+    assert np.array_equal(median.get_xdata(), a["snap_sample"])
+    assert np.allclose(median.get_ydata(), np.median(a["snap_w"].reshape(len(a["snap_sample"]), -1), axis=1))
+    assert not np.allclose(a["snap_w"][0], a["snap_w"][-1])  # the weights did change during training
+    neurons = [0, 15, 42]
+    ax = plot_receptive_field_evolution(a["snap_sample"], a["snap_w"], (8, 8), neurons, axes=_axes())
+    assert len(ax.images) == len(neurons) * len(a["snap_sample"])
+
+
+# ----------------------------------------------------------------------------- accuracy
+def test_learning_curve(small_run):
+    run = load_run(small_run)
+    counts, y = run.counts("train"), run.labels("train")
+    ax = plot_learning_curve(counts, y, window=25, n_classes=10, axes=_axes())
+    ens, single = ax.lines[0], ax.lines[1]
+    assert len(ens.get_xdata()) == len(single.get_ydata()) == N_TRAIN - 25 + 1
+    assert ens.get_xdata()[-1] == N_TRAIN
+    # one window over the whole pass is the online accuracy that the runner reports
+    _, whole, whole_single = online_accuracy(counts, y, N_TRAIN)
+    assert whole[0] == pytest.approx(run.results["training"]["online_accuracy"])
+    assert whole_single[0] == pytest.approx(run.results["training"]["online_accuracy_single_mean"])
+
+
+def test_confusion_matrix(small_run):
+    run = load_run(small_run)
+    y, pred = run.labels("test"), ensemble_predictions(run.counts("test"))
+    cm = confusion_matrix(y, pred, 10)
+    assert cm.sum() == N_TEST
+    assert np.trace(cm) / N_TEST == pytest.approx(run.results["accuracy"])
+    ax = plot_confusion_matrix(y, pred, run.class_names, normalize=False, axes=_axes())
+    shown = ax.images[0].get_array()
+    assert shown.sum() == N_TEST and sum(int(t.get_text()) for t in ax.texts) == N_TEST
+    ax = plot_confusion_matrix(y, pred, run.class_names, axes=_axes())
+    assert np.allclose(ax.images[0].get_array().sum(axis=1), 1)
+
+
+def test_ensemble_size(small_run):
+    run = load_run(small_run)
+    ax = plot_ensemble_size(run.counts("test"), run.labels("test"), baselines={"logreg": 0.9}, axes=_axes())
+    mean = ax.lines[0]
+    assert list(mean.get_xdata()) == list(range(1, COPIES + 1))
+    assert mean.get_ydata()[-1] == pytest.approx(run.results["accuracy"])
+    singles = ax.collections[-1].get_offsets()[:, 1]
+    assert np.allclose(np.sort(singles), np.sort(run.results["accuracy_single"]))
+
+
+def test_microcolumn_usage(small_run):
+    run = load_run(small_run)
+    i = run.spikes("test")["L"][0]
+    usage = microcolumn_usage(i, 10, M, COPIES)
+    assert usage.shape == (10, M) and usage.sum() == len(i)
+    assert microcolumn_usage(i, 10, M, COPIES, copies=[1]).sum() == int(np.sum(i >= 10 * M))
+    ax = plot_microcolumn_usage(usage, run.class_names, axes=_axes())
+    rows = ax.images[0].get_array().sum(axis=1)
+    assert np.allclose(rows[usage.sum(axis=1) > 0], 1)
+
+
+# ----------------------------------------------------------------------------- GA
+def test_ga_history_from_individuals_and_summary(tmp_path):
+    log = tmp_path / "evaluations.jsonl"
+    log.write_text("\n".join(json.dumps(r) for r in GA_RECORDS) + "\nnot json\n")
+    history = ga_history(read_ga_log(log))
+    assert list(history["generation"]) == [0, 1, 2]
+    assert np.allclose(history["best"], [0.6, 0.7, 0.71])
+    assert np.allclose(history["mean"], [0.55, 0.6333333, 0.685])  # the NaN evaluation is ignored
+    summary = dict(generation=[0, 1, 2, 3], best=[0.6, 0.72, 0.71, 0.8], mean=[0.5, 0.6, 0.6, 0.7])
+    history = ga_history(read_ga_log(log), summary)
+    assert np.allclose(history["best"], summary["best"]) and len(history["individuals"][1]) == 8
+    ax = plot_ga_fitness({"generation": [0, 1, 2], "best": [0.5, 0.7, 0.6], "mean": [0.4, 0.5, 0.55]}, axes=_axes())
+    best, mean = ax.lines[0], ax.lines[-1]
+    assert len(best.get_xdata()) == len(mean.get_xdata()) == 3
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+# ----------------------------------------------------------------------------- draw_all, CLI, scripts
+def _names(paths, suffix=".png"):
+    return {p.stem for p in paths if p.suffix == suffix}
+
+
+def test_draw_all_skips_absent_data(small_run, tmp_path):
+    skipped = []
+    files = draw_all(small_run, tmp_path, skipped=skipped)
+    assert _names(files) == BASIC_FIGURES and all(p.is_file() and p.stat().st_size > 0 for p in files)
+    assert {name for name, _ in skipped} == {s.name for s in FIGURES} - BASIC_FIGURES
+    assert all(reason for _, reason in skipped)
+
+
+def test_draw_all_features_mode(small_run, tmp_path):
+    run_dir = tmp_path / "features"
+    shutil.copytree(small_run, run_dir)
+    results = json.loads((run_dir / "results.json").read_text())
+    results["dataset"]["features"] = "efficientnet_b3 embeddings"
+    (run_dir / "results.json").write_text(json.dumps(results))
+    assert load_run(run_dir).image_shape is None
+    names = _names(draw_all(run_dir, tmp_path / "figs"))
+    assert "weight_matrix" in names and "receptive_fields" not in names
+
+
+def test_cli_figures_full_run(full_run, tmp_path, capsys):
+    from colanet_brian.cli import main
+
+    out = tmp_path / "figs"
+    assert main(["figures", str(full_run), "-o", str(out), "--pdf"]) == 0
+    printed = capsys.readouterr().out
+    expected = {s.name for s in FIGURES} - {"weight_matrix"}
+    assert {p.stem for p in out.glob("*.png")} == expected and {p.stem for p in out.glob("*.pdf")} == expected
+    listed = [Path(line) for line in printed.splitlines() if line.startswith(str(out))]
+    assert sorted(listed) == sorted(out.iterdir())
+    assert "skipped weight_matrix" in printed and "skipped ga_fitness" not in printed
+
+
+def test_cli_figures_errors(tmp_path, capsys):
+    from colanet_brian.cli import main
+
+    assert main(["figures", str(tmp_path / "absent")]) == 1
+    assert main(["figures", str(tmp_path)]) == 1  # empty directory: nothing to draw
+    assert "no figure" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (REPO / "analysis").glob("fig_*.py")))
+def test_figure_scripts(script, full_run, tmp_path, monkeypatch, capsys):
+    path = REPO / "analysis" / script
+    doc = runpy.run_path(str(path))["__doc__"]
+    assert "Data: ``colanet " in doc
+    out = tmp_path / "fig.pdf"
+    monkeypatch.setattr(sys, "argv", [script, str(full_run), "-o", str(out)])
+    if script == "fig_weight_matrix.py":  # pixel run: the weight matrix is for feature inputs
+        with pytest.raises(ValueError, match="inputs are pixels"):
+            runpy.run_path(str(path), run_name="__main__")
+        return
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(path), run_name="__main__")
+    assert exit_info.value.code == 0 and out.is_file() and out.stat().st_size > 0
+    assert capsys.readouterr().out.strip() == str(out)
