@@ -171,8 +171,8 @@ class CoLaNETClassifier:
             Samples whose input spikes are recorded (with ``record_spikes``).
         snapshots : int
             Number of weight snapshots to take during the pass (0: none); they
-            land in `snapshots` as ``samples``, ``w`` (copy 0, [S, n_inputs, K*M]) and
-            ``s`` (stability of every L neuron, [S, n_L]).
+            land in `snapshots` as ``samples`` (the first is 0: the initial state), ``w`` and
+            ``r`` (copy 0, [S, n_inputs, K*M]), ``s`` and ``theta_add`` (every L neuron, [S, n_L]).
         """
         X = check_features(X, "X")
         y = np.asarray(y)
@@ -194,8 +194,10 @@ class CoLaNETClassifier:
         self.sigma = self.params.sigma(mean_input_drive(rho))
         max_block = -(-X.shape[0] // snapshots) if snapshots else 1000
         self.simulator = self._make_simulator(X.shape[0], max_block)
-        self.snapshots = dict(samples=[], w=[], s=[])
+        self.snapshots = dict(samples=[], w=[], r=[], s=[], theta_add=[])
         on_block = self._take_snapshot if snapshots else None
+        if on_block:
+            on_block(0)  # the initial state
         with self._progress_bar(X.shape[0], "train") as bar:
             result = self.simulator.run(rho, y, learning=True, progress=bar.update, record_frames=record_frames,
                                         on_block=on_block)
@@ -205,11 +207,12 @@ class CoLaNETClassifier:
 
     def _take_snapshot(self, n_done):
         n_l_copy = self.n_classes * self.params.n_microcolumns
-        state = self.simulator.engine.get_values(["R_L.w", "L.s"])
-        w = state["R_L.w"].reshape(self.n_inputs, -1)[:, :n_l_copy]
+        state = self.simulator.engine.get_values(["R_L.w", "R_L.r", "L.s", "L.theta_add"])
         self.snapshots["samples"].append(n_done)
-        self.snapshots["w"].append(w.astype(np.float32))
+        for key, var in (("w", "R_L.w"), ("r", "R_L.r")):
+            self.snapshots[key].append(state[var].reshape(self.n_inputs, -1)[:, :n_l_copy].astype(np.float32))
         self.snapshots["s"].append(state["L.s"].astype(np.float32))
+        self.snapshots["theta_add"].append(state["L.theta_add"].astype(np.float32))
 
     def _require_fitted(self):
         if self.simulator is None:

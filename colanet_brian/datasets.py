@@ -77,7 +77,7 @@ def _digits(seed: int = 0, test_size: float = 0.2, **_) -> Dataset:
     train, test = stratified_split(digits.target, test_size, seed)
     return Dataset(digits.data[train], digits.target[train], digits.data[test], digits.target[test],
                    [str(c) for c in digits.target_names], "digits",
-                   dict(source="sklearn.datasets.load_digits", features="pixels (0..16)",
+                   dict(source="sklearn.datasets.load_digits", features="pixels (0..16)", image_shape=[8, 8],
                         split=f"stratified {1 - test_size:.0%}/{test_size:.0%}, seed {seed}"))
 
 

@@ -167,7 +167,7 @@ class _RuntimeEngine:
             mon = net.objects[name]
             i, t = np.asarray(mon.i[start:]), np.asarray(mon.t[start:] / ms)
             spikes[name] = (i.astype(np.int64), np.rint(t - t0).astype(np.int64))
-            self.read_from[name] = mon.num_spikes
+            self.read_from[name] = mon.num_events  # SpikeMonitor and EventMonitor
         return spikes
 
 

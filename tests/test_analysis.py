@@ -1,10 +1,8 @@
 """Figures of a real (small) run: every plotting function, `draw_all`, `colanet figures` and the scripts.
 
 The run is a short real experiment (digits, 200 training and 100 test
-samples, 2 copies, numpy runtime backend).  Arrays the core does not record
-yet (R/GATE/Target spikes, weight snapshots) come from a `TinyNet` with the
-run's parameters on the same first training samples, stored under the names
-that `colanet_brian.analysis.rundata` documents.
+samples, 2 copies, numpy runtime backend) that records every population in
+its raster frames and takes weight snapshots.
 """
 
 import json
@@ -40,19 +38,19 @@ from colanet_brian.analysis import (  # noqa: E402
     plot_weight_matrix,
     read_ga_log,
 )
-from colanet_brian.analysis.figures import FIGURES, draw_all  # noqa: E402
+from colanet_brian.analysis.figures import FIGURES, available, draw, draw_all  # noqa: E402
 from colanet_brian.analysis.raster import raster_rows  # noqa: E402
 from colanet_brian.readout import ensemble_predictions  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-N_TRAIN, N_TEST, COPIES, M = 200, 100, 2, 10
-#: Training frames recorded by the TinyNet, in chunks (one snapshot after each chunk).
-TINY_CHUNKS = (4, 4, 4)
-TINY_TEST = 4
+N_TRAIN, N_TEST, COPIES, M, SNAPSHOTS, RASTER = 200, 100, 2, 10, 4, 3
 
 BASIC_FIGURES = {"learning_curve", "confusion_test", "ensemble_size", "microcolumn_usage_train",
                  "microcolumn_usage_test", "raster_train_start", "raster_train_end", "raster_test",
                  "receptive_fields", "weight_distributions"}
+GA_RECORDS = [dict(generation=g, index=k, fitness=f) for g, fits in enumerate([[0.5, 0.6, 0.55], [0.62, 0.58, 0.7],
+                                                                                [0.66, float("nan"), 0.71]])
+              for k, f in enumerate(fits)]
 
 
 def _axes():
@@ -65,8 +63,8 @@ def _n_points(axes):
 
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def small_run(tmp_path_factory):
-    """Output directory of a real `run_experiment` on a digits subset."""
+def full_run(tmp_path_factory):
+    """Output directory of a real `run_experiment` on a digits subset, plus a GA log."""
     from colanet_brian.datasets import Dataset, load_dataset
     from colanet_brian.experiment import ExperimentConfig, run_experiment
     from colanet_brian.params import CoLaNETParams
@@ -75,111 +73,87 @@ def small_run(tmp_path_factory):
     data = Dataset(d.X_train[:N_TRAIN], d.y_train[:N_TRAIN], d.X_test[:N_TEST], d.y_test[:N_TEST], d.class_names,
                    d.name, d.meta)
     out = tmp_path_factory.mktemp("run")
-    params = CoLaNETParams(n_copies=COPIES, n_microcolumns=M)
-    run_experiment(data, params, ExperimentConfig(backend="numpy", progress=False), out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_recording(small_run):
-    """Every population's spikes and weight snapshots of a TinyNet with the run's parameters."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    from helpers import TinyNet
-
-    from colanet_brian.datasets import load_dataset
-    from colanet_brian.encoding import feature_rates
-
-    results = json.loads((small_run / "results.json").read_text())
-    run = np.load(small_run / "run_data.npz")
-    d = load_dataset("digits", seed=0)
-    n = sum(TINY_CHUNKS)
-    rho = feature_rates(d.X_train[:N_TRAIN][run["train_order"][:n]], results["saturation"])
-    y = run["y_train"][:n]
-    net = TinyNet(n_inputs=64, n_classes=10, sigma=results["sigma"], block_frames=max(TINY_CHUNKS),
-                  backend="numpy", **results["params"])
-    snaps, done = [_snapshot(net)], [0]
-    for size in TINY_CHUNKS:
-        a = done[-1]
-        net.run_frames(rho[a:a + size], y[a:a + size])
-        done.append(a + size)
-        snaps.append(_snapshot(net))
-    train = {pop: _spike_arrays(net, pop) for pop in ("R", "L", "OUT", "GATE", "Target")}
-    net.run_frames(feature_rates(d.X_test[:TINY_TEST], results["saturation"]), learning=False)
-    t0 = n * results["params"]["frame_tacts"]
-    test = {}
-    for pop in train:
-        i, t = _spike_arrays(net, pop)
-        test[pop] = (i[t >= t0], t[t >= t0] - t0)
-    arrays = dict(snap_sample=np.array(done), snap_L=np.arange(10 * M),
-                  **{f"snap_{k}": np.stack([s[k] for s in snaps]).astype(np.float32) for k in snaps[0]})
-    for phase, spikes in (("train", train), ("test", test)):
-        for pop, (i, t) in spikes.items():
-            arrays[f"{phase}_{pop}_spikes_i"], arrays[f"{phase}_{pop}_spikes_t"] = i, t
-    arrays["train_raster_frames"] = np.array([[0, TINY_CHUNKS[0]], [n - TINY_CHUNKS[-1], n]])
-    arrays["test_raster_frames"] = np.array([[0, TINY_TEST]])
-    return dict(arrays=arrays, train=train, n_frames=n, y=y)
-
-
-def _snapshot(net):
-    """Copy-0 state in the snapshot layout: w, r [n_inputs, K*M]; s, theta_add [K*M]."""
-    km = 10 * M
-    L = net.obj("L")
-    return dict(w=net.weights("w")[:, :km], r=net.weights("r")[:, :km], s=np.array(L.s[:km]),
-                theta_add=np.array(L.theta_add[:km]))
-
-
-def _spike_arrays(net, pop):
-    pairs = np.array(net.spikes(pop), dtype=np.int64).reshape(-1, 2)
-    return pairs[:, 0], pairs[:, 1]
-
-
-GA_RECORDS = [dict(generation=g, index=k, fitness=f) for g, fits in enumerate([[0.5, 0.6, 0.55], [0.62, 0.58, 0.7],
-                                                                                [0.66, float("nan"), 0.71]])
-              for k, f in enumerate(fits)]
-
-
-@pytest.fixture(scope="session")
-def full_run(small_run, tiny_recording, tmp_path_factory):
-    """The real run plus the recordings requested from the core and a GA log."""
-    out = tmp_path_factory.mktemp("full")
-    for name in ("results.json", "model.npz"):
-        shutil.copy(small_run / name, out / name)
-    with np.load(small_run / "run_data.npz") as data:
-        arrays = {k: data[k] for k in data.files}
-    arrays.update(tiny_recording["arrays"])
-    np.savez(out / "run_data.npz", **arrays)
+    config = ExperimentConfig(backend="numpy", progress=False, snapshots=SNAPSHOTS, raster_frames=RASTER)
+    run_experiment(data, CoLaNETParams(n_copies=COPIES, n_microcolumns=M), config, out)
     lines = [json.dumps(r) for r in GA_RECORDS]
     (out / "evaluations.jsonl").write_text("\n".join(lines) + "\n" + '{"generation": 3, "fit')  # torn last line
     return out
 
 
+@pytest.fixture(scope="session")
+def small_run(full_run, tmp_path_factory):
+    """The same run without the raster recordings, snapshots and GA log (what older runs hold)."""
+    out = tmp_path_factory.mktemp("small")
+    for name in ("results.json", "model.npz"):
+        shutil.copy(full_run / name, out / name)
+    with np.load(full_run / "run_data.npz") as data:
+        keep = {k: data[k] for k in data.files
+                if not k.startswith("snapshot_") and "_raster_" not in k
+                and not any(k.startswith(f"{ph}_{pop}_") for ph in ("train", "test") for pop in ("R", "GATE", "Target"))}
+    np.savez(out / "run_data.npz", **keep)
+    return out
+
+
+@pytest.fixture(scope="session")
+def recorded(full_run):
+    """The run's recordings: spikes per phase, raster windows, snapshots."""
+    run = load_run(full_run)
+    return dict(run=run, train=run.spikes("train"), test=run.spikes("test"), snap=run.snapshots())
+
+
 # ----------------------------------------------------------------------------- raster
-def test_raster_shows_every_spike_of_the_window(tiny_recording):
-    spikes = tiny_recording["train"]
-    frames = (1, 3)
-    lo, hi = frames[0] * 15, frames[1] * 15
-    expected = sum(int(np.sum((t >= lo) & (t < hi))) for _, t in spikes.values())
-    ax = plot_frame_raster(spikes, frames, 10, M, n_inputs=64, labels=tiny_recording["y"][1:3], copies=None,
-                           axes=_axes())
+def _in_window(spikes, frames, T=15):
+    return {pop: (i[(t >= frames[0] * T) & (t < frames[1] * T)], t[(t >= frames[0] * T) & (t < frames[1] * T)])
+            for pop, (i, t) in spikes.items()}
+
+
+def test_raster_windows_are_the_recorded_frames(recorded):
+    run = recorded["run"]
+    assert run.raster_windows("train") == [(0, RASTER), (N_TRAIN - RASTER, N_TRAIN)]
+    assert run.raster_windows("test") == [(0, RASTER)]
+    assert set(recorded["train"]) == {"R", "L", "OUT", "GATE", "Target"}
+
+
+def test_raster_shows_every_spike_of_the_window(recorded):
+    run, spikes = recorded["run"], recorded["train"]
+    frames = run.raster_windows("train")[0]
+    expected = sum(len(i) for i, _ in _in_window(spikes, frames).values())
+    ax = plot_frame_raster(spikes, frames, 10, M, n_inputs=64, labels=run.labels("train")[slice(*frames)],
+                           copies=None, axes=_axes())
     assert expected > 0 and _n_points(ax) == expected
     assert [c.get_label() for c in ax.collections] == ["R", "L", "OUT", "GATE", "Target"]
-    assert sum(t.get_text().startswith("label") for t in ax.texts) == 2
+    assert sum(t.get_text().startswith("label") for t in ax.texts) == frames[1] - frames[0]
     assert ax.get_xlabel() and ax.get_ylabel()
 
 
-def test_raster_copy_selection(tiny_recording):
-    spikes = tiny_recording["train"]
-    frames = (0, tiny_recording["n_frames"])
+def test_raster_copy_selection(recorded):
+    run = recorded["run"]
+    frames = run.raster_windows("train")[-1]
+    w = _in_window(recorded["train"], frames)
     km = 10 * M
-    expected = len(spikes["R"][0]) + len(spikes["Target"][0]) + int(np.sum(spikes["L"][0] < km)) + \
-        int(np.sum(spikes["OUT"][0] < 10)) + int(np.sum(spikes["GATE"][0] < 10))
-    ax = plot_frame_raster(spikes, frames, 10, M, n_inputs=64, copies=(0,), axes=_axes())
+    expected = len(w["R"][0]) + len(w["Target"][0]) + int(np.sum(w["L"][0] < km)) + \
+        int(np.sum(w["OUT"][0] < 10)) + int(np.sum(w["GATE"][0] < 10))
+    ax = plot_frame_raster(recorded["train"], frames, 10, M, n_inputs=64, copies=(1,), axes=_axes())
+    assert _n_points(ax) == len(w["R"][0]) + len(w["Target"][0]) + int(np.sum(w["L"][0] >= km)) + \
+        int(np.sum(w["OUT"][0] >= 10)) + int(np.sum(w["GATE"][0] >= 10))
+    ax = plot_frame_raster(recorded["train"], frames, 10, M, n_inputs=64, copies=(0,), axes=_axes())
     assert _n_points(ax) == expected
-    # each Target spike is drawn at its tact, in the Target block at the row of its class
+    # each Target spike (one per training frame, the label) is drawn at its tact, in the row of its class
     target = ax.collections[-1].get_offsets()
     first = raster_rows(["R", "L", "OUT", "GATE", "Target"], 10, M, 64, [0])["Target"][0]
-    assert np.array_equal(target[:, 0], spikes["Target"][1])
-    assert np.array_equal(target[:, 1] - first, spikes["Target"][0])
+    assert np.array_equal(target[:, 0], w["Target"][1])
+    assert np.array_equal(target[:, 1] - first, run.labels("train")[slice(*frames)])
+
+
+def test_raster_input_subset(recorded):
+    frames = recorded["run"].raster_windows("test")[0]
+    spikes = {"R": recorded["test"]["R"]}
+    shown = np.arange(0, 64, 5)
+    ax = plot_frame_raster(spikes, frames, 10, M, n_inputs=64, inputs=shown, axes=_axes())
+    i, _ = _in_window(spikes, frames)["R"]
+    assert _n_points(ax) == int(np.isin(i, shown).sum()) > 0
+    assert np.array_equal(np.sort(ax.collections[0].get_offsets()[:, 1]),
+                          np.sort(np.searchsorted(shown, i[np.isin(i, shown)])))
 
 
 def test_raster_of_run_data_with_pyplot_default_axes(small_run):
@@ -223,16 +197,28 @@ def test_weight_matrix_and_histograms(small_run):
     assert lo <= state["R_L.w"].min() and state["R_L.w"].max() < hi
 
 
-def test_state_evolution_and_receptive_field_evolution(tiny_recording):
-    a = tiny_recording["arrays"]
-    ax = plot_state_evolution(a["snap_sample"], a["snap_w"], "w", axes=_axes())
+def test_snapshots(recorded):
+    run, snap = recorded["run"], recorded["snap"]
+    # the initial state, then one snapshot after every block
+    assert list(snap["sample"]) == [0] + [N_TRAIN // SNAPSHOTS * (k + 1) for k in range(SNAPSHOTS)]
+    assert snap["w"].shape == (SNAPSHOTS + 1, 64, 10 * M) and snap["s"].shape == (SNAPSHOTS + 1, 10 * M)
+    assert np.all(snap["w"][0] == 0.0)  # w_init
+    # the last snapshot is the trained state of copy 0
+    assert np.allclose(snap["w"][-1], run.copy_weights(0), atol=1e-6)
+    assert np.allclose(snap["s"][-1], run.learned_state["L.s"][:10 * M], atol=1e-6)
+
+
+def test_state_evolution_and_receptive_field_evolution(recorded):
+    snap = recorded["snap"]
+    ax = plot_state_evolution(snap["sample"], snap["w"], "w", axes=_axes())
     (median,) = ax.lines
-    assert np.array_equal(median.get_xdata(), a["snap_sample"])
-    assert np.allclose(median.get_ydata(), np.median(a["snap_w"].reshape(len(a["snap_sample"]), -1), axis=1))
-    assert not np.allclose(a["snap_w"][0], a["snap_w"][-1])  # the weights did change during training
+    assert np.array_equal(median.get_xdata(), snap["sample"])
+    assert np.allclose(median.get_ydata(), np.median(snap["w"].reshape(SNAPSHOTS + 1, -1), axis=1))
     neurons = [0, 15, 42]
-    ax = plot_receptive_field_evolution(a["snap_sample"], a["snap_w"], (8, 8), neurons, axes=_axes())
-    assert len(ax.images) == len(neurons) * len(a["snap_sample"])
+    ax = plot_receptive_field_evolution(snap["sample"], snap["w"], (8, 8), neurons, axes=_axes())
+    n_snap = SNAPSHOTS + 1  # the initial state and one per block
+    assert len(ax.images) == len(neurons) * n_snap
+    assert np.array_equal(ax.images[n_snap + 2].get_array(), snap["w"][2, :, 15].reshape(8, 8))
 
 
 # ----------------------------------------------------------------------------- accuracy
@@ -318,10 +304,14 @@ def test_draw_all_features_mode(small_run, tmp_path):
     shutil.copytree(small_run, run_dir)
     results = json.loads((run_dir / "results.json").read_text())
     results["dataset"]["features"] = "efficientnet_b3 embeddings"
+    results["dataset"].pop("image_shape", None)
     (run_dir / "results.json").write_text(json.dumps(results))
-    assert load_run(run_dir).image_shape is None
-    names = _names(draw_all(run_dir, tmp_path / "figs"))
-    assert "weight_matrix" in names and "receptive_fields" not in names
+    run = load_run(run_dir)
+    assert run.image_shape is None
+    status = available(run)
+    assert status["weight_matrix"] is None and status["receptive_fields"]
+    assert [p.name for p in draw(run, "weight_matrix", tmp_path / "wm")] == ["wm.png"]
+    assert load_run(run_dir, image_shape=(8, 8)).image_shape == (8, 8)
 
 
 def test_cli_figures_full_run(full_run, tmp_path, capsys):

@@ -37,6 +37,8 @@ __all__ = ["FigureSpec", "FIGURES", "available", "incomplete", "draw", "draw_all
 
 #: Frames per raster figure when the run has no recorded raster windows.
 RASTER_FRAMES = 4
+#: Receptor rows of a raster figure; wider inputs are subsampled evenly.
+MAX_RASTER_INPUTS = 128
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _needs_model(pixels: bool | None = None):
 def _needs_snapshots(pixels: bool = False):
     def check(run: RunData):
         if run.snapshots() is None:
-            return f"run_data.npz lacks the weight snapshots ({', '.join(SNAPSHOT_SPEC[:3])})"
+            return f"run_data.npz lacks the weight snapshots ({', '.join(SNAPSHOT_SPEC[:2])})"
         if pixels and run.image_shape is None:
             return "inputs are not pixels (no image shape)"
         return None
@@ -103,6 +105,13 @@ def _figure(width=3.4, height=2.6, ncols=1, nrows=1, **kwds):
     return fig, axes
 
 
+def _grid_size(n_rows: int, n_cols: int, image_shape) -> tuple[float, float]:
+    """Figure size (in) for a grid of images: at most 0.6 in per image, within 7 x 9 in."""
+    h, w = image_shape
+    cell = min(0.6, 5.4 / (n_cols * w / max(h, w)), 7.8 / (n_rows * h / max(h, w)))
+    return 1.6 + cell * n_cols * w / max(h, w), 1.2 + cell * n_rows * h / max(h, w)
+
+
 def _raster_frames(run: RunData, phase: str, which: str):
     """The frame window of a raster: a recorded raster window, else the first/last frames of the pass."""
     windows = run.raster_windows(phase)
@@ -118,17 +127,21 @@ def raster_figure(run: RunData, phase: str = "train", which: str = "first", copi
     labels = run.labels(phase)
     counts = run.counts(phase)
     spikes = run.spikes(phase)
-    n_rows = sum(n for p, n in (("R", run.n_inputs or 0), ("L", run.n_classes * run.n_microcolumns),
+    n_in = run.n_inputs or 0
+    inputs = np.arange(0, n_in, -(-n_in // MAX_RASTER_INPUTS)) if n_in else None
+    n_rows = sum(n for p, n in (("R", len(inputs) if n_in else 0), ("L", run.n_classes * run.n_microcolumns),
                                 ("OUT", run.n_classes), ("GATE", run.n_classes), ("Target", run.n_classes))
                  if p in spikes)
     fig, ax = _figure(7.0, max(3.0, min(9.0, 1.2 + 0.022 * n_rows)))
     plot_frame_raster(spikes, (start, stop), run.n_classes, run.n_microcolumns, n_inputs=run.n_inputs,
                       labels=None if labels is None else labels[start:stop],
                       predictions=None if counts is None else ensemble_predictions(counts[start:stop, list(copies)]),
-                      class_names=run.class_names, copies=copies, frame_tacts=run.frame["frame_tacts"],
+                      class_names=run.class_names, copies=copies, inputs=inputs, frame_tacts=run.frame["frame_tacts"],
                       present_tacts=run.frame["present_tacts"], axes=ax[0, 0])
     missing = [p for p in ("R", "L", "OUT", "GATE", "Target") if p not in spikes]
     note = f"; not recorded: {', '.join(missing)}" if missing else ""
+    if n_in and len(inputs) < n_in:
+        note += f"; 1 in {inputs[1] - inputs[0]} inputs shown"
     ax[0, 0].set_title(f"{phase}ing pass, frames {start}-{stop - 1}, copy {', '.join(map(str, copies))}{note}",
                        pad=22)
     return fig
@@ -137,9 +150,8 @@ def raster_figure(run: RunData, phase: str = "train", which: str = "first", copi
 def receptive_fields_figure(run: RunData, copy: int = 0) -> Figure:
     """Learned weights of copy 0 as images, class x microcolumn."""
     w = run.copy_weights(copy)
-    h, wd = run.image_shape
     M, K = run.n_microcolumns, run.n_classes
-    fig, ax = _figure(min(7.0, 1.2 + 0.55 * M * wd / 8), min(9.0, 0.6 + 0.55 * K * h / 8))
+    fig, ax = _figure(*_grid_size(K, M, run.image_shape))
     plot_receptive_fields(w, run.image_shape, M, class_names=run.class_names, axes=ax[0, 0])
     ax[0, 0].set_title(f"receptive fields after training (copy {copy})")
     return fig
@@ -175,36 +187,38 @@ def weight_evolution_figure(run: RunData) -> Figure:
         plot_state_evolution(snap["sample"], values, q, color=color, axes=a)
     for a in ax.flat[len(panels):]:
         a.set_visible(False)
-    fig.suptitle(f"plastic state during training ({len(snap['L'])} L neurons)")
+    fig.suptitle(f"plastic state during training (copy 0, {len(snap['L'])} L neurons)")
     return fig
 
 
-def _most_used_neurons(run: RunData, snap_L) -> tuple[list[int], list[str]]:
-    """Per class, the snapshot column of the microcolumn with most test (else train) L spikes."""
+def _most_used_neurons(run: RunData, snap: dict) -> tuple[list[int], list[str]]:
+    """Per class, the snapshot column of the microcolumn with most test (else training) L spikes.
+
+    Ties (e.g. no spikes at all) go to the largest spread of the final weights.
+    """
     K, M = run.n_classes, run.n_microcolumns
     names = run.class_names or [str(k) for k in range(K)]
+    snap_L = np.asarray(snap["L"])
     spikes = run.spikes("test").get("L") or run.spikes("train").get("L")
-    counts = np.bincount(spikes[0], minlength=run.n_copies * K * M) if spikes is not None else None
+    counts = np.bincount(spikes[0], minlength=snap_L.max() + 1) if spikes is not None else np.zeros(snap_L.max() + 1)
+    spread = np.asarray(snap["w"][-1], dtype=float).std(axis=0)
     cols, labels = [], []
     for k in range(K):
-        members = [n for n, neuron in enumerate(snap_L) if (neuron // M) % K == k]
-        if not members:
-            continue
-        best = max(members, key=lambda n: counts[snap_L[n]] if counts is not None else 0)
-        cols.append(best)
-        labels.append(f"{names[k]}: m{snap_L[best] % M}")
+        members = np.nonzero((snap_L // M) % K == k)[0]
+        if members.size:
+            best = int(members[np.lexsort((spread[members], counts[snap_L[members]]))[-1]])
+            cols.append(best)
+            labels.append(f"{names[k]}: m{snap_L[best] % M}")
     return cols, labels
 
 
 def receptive_field_evolution_figure(run: RunData) -> Figure:
     """Receptive field of the most used microcolumn of every class at every snapshot."""
     snap = run.snapshots()
-    cols, labels = _most_used_neurons(run, np.asarray(snap["L"]))
-    h, w = run.image_shape
-    S = len(snap["sample"])
-    fig, ax = _figure(min(7.0, 1.4 + 0.5 * S * w / 8), min(9.0, 0.9 + 0.5 * len(cols) * h / 8))
+    cols, labels = _most_used_neurons(run, snap)
+    fig, ax = _figure(*_grid_size(len(cols), len(snap["sample"]), run.image_shape))
     plot_receptive_field_evolution(snap["sample"], snap["w"], run.image_shape, cols, labels, axes=ax[0, 0])
-    ax[0, 0].set_title("receptive fields during training (most used microcolumn per class)")
+    ax[0, 0].set_title("receptive fields during training\n(most used microcolumn of each class, copy 0)")
     return fig
 
 
@@ -232,13 +246,13 @@ def ensemble_size_figure(run: RunData) -> Figure:
     return fig
 
 
-def usage_figure(run: RunData, phase: str = "test") -> Figure:
-    """Microcolumn usage per class from the L spikes of a pass (all copies)."""
+def usage_figure(run: RunData, phase: str = "test", copy: int = 0) -> Figure:
+    """Microcolumn usage per class from the L spikes of a pass (one copy: microcolumn m differs between copies)."""
     K, M = run.n_classes, run.n_microcolumns
-    usage = microcolumn_usage(run.spikes(phase)["L"][0], K, M, run.n_copies)
+    usage = microcolumn_usage(run.spikes(phase)["L"][0], K, M, run.n_copies, copies=[copy])
     fig, ax = _figure(min(7.0, 2.4 + 0.25 * M), min(7.0, 1.2 + 0.25 * K))
     plot_microcolumn_usage(usage, run.class_names, axes=ax[0, 0])
-    ax[0, 0].set_title(f"{phase}ing pass: {int(usage.sum())} L spikes, {run.n_copies} copies")
+    ax[0, 0].set_title(f"{phase}ing pass, copy {copy}: {int(usage.sum())} L spikes")
     return fig
 
 
@@ -259,9 +273,9 @@ FIGURES: tuple[FigureSpec, ...] = (
                _needs_arrays("test_counts", "y_test"), confusion_figure),
     FigureSpec("ensemble_size", "test accuracy vs number of pooled copies (mean ± s.d. over subsets), baselines",
                _needs_arrays("test_counts", "y_test"), ensemble_size_figure),
-    FigureSpec("microcolumn_usage_train", "share of each class column's L spikes per microcolumn, training pass",
+    FigureSpec("microcolumn_usage_train", "share of each class column's L spikes per microcolumn, training pass (copy 0)",
                _needs_arrays("train_L_spikes_i"), lambda run: usage_figure(run, "train")),
-    FigureSpec("microcolumn_usage_test", "share of each class column's L spikes per microcolumn, test pass",
+    FigureSpec("microcolumn_usage_test", "share of each class column's L spikes per microcolumn, test pass (copy 0)",
                _needs_arrays("test_L_spikes_i"), lambda run: usage_figure(run, "test")),
     FigureSpec("raster_train_start", "spike raster of the first training frames (copy 0)",
                _needs_raster("train"), lambda run: raster_figure(run, "train", "first")),
@@ -277,7 +291,7 @@ FIGURES: tuple[FigureSpec, ...] = (
                _needs_model(), weight_distributions_figure),
     FigureSpec("weight_evolution", "percentiles of weights, resources and stability over training (snapshots)",
                _needs_snapshots(), weight_evolution_figure),
-    FigureSpec("receptive_field_evolution", "receptive fields of the most used microcolumns at each snapshot",
+    FigureSpec("receptive_field_evolution", "receptive field of the most used microcolumn per class at each snapshot",
                _needs_snapshots(pixels=True), receptive_field_evolution_figure),
     FigureSpec("ga_fitness", "best and mean fitness per GA generation",
                _needs_ga, ga_fitness_figure),

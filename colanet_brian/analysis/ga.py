@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .style import get_axes
 
@@ -122,11 +123,12 @@ def plot_ga_fitness(history: dict, ylabel: str = "fitness (validation accuracy, 
     best = np.asarray(history["best"], dtype=float)
     ind = history.get("individuals")
     if ind is not None and len(ind[0]):
-        axes.scatter(ind[0], ind[1], s=6, color="0.6", alpha=0.6, lw=0, label="individuals")
+        axes.scatter(ind[0], ind[1], s=10, color="0.55", alpha=0.7, lw=0, label="individuals")
     axes.plot(gen, best, color="C0", marker="o", ms=3, label="best of generation")
-    axes.step(gen, np.fmax.accumulate(best), where="post", color="C3", lw=1, label="best so far")
+    axes.step(gen, np.fmax.accumulate(best), where="post", color="C3", lw=1, ls="--", label="best so far")
     mean = np.asarray(history.get("mean", np.full(len(gen), np.nan)), dtype=float)
     axes.plot(gen, mean, color="C1", marker=".", label="mean of generation")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("generation (index)")
     axes.set_ylabel(ylabel)
     axes.legend(loc="lower right")

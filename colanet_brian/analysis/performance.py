@@ -130,8 +130,9 @@ def plot_confusion_matrix(y_true, y_pred, class_names, normalize: bool = True, a
             if v:
                 axes.text(c, r, str(v), ha="center", va="center", fontsize="x-small",
                           color="white" if data[r, c] > 0.6 * data.max() else "black")
-    axes.set_xticks(range(cm.shape[1]), names, rotation=90 if n > 10 else 0)
-    axes.set_yticks(range(n), names[:n])
+    size = "x-small" if n <= 20 else 4
+    axes.set_xticks(range(cm.shape[1]), names, rotation=90 if n > 10 else 0, fontsize=size)
+    axes.set_yticks(range(n), names[:n], fontsize=size)
     axes.set_xlabel("predicted class")
     axes.set_ylabel("true class")
     acc = np.trace(cm[:, :n]) / max(cm.sum(), 1)
@@ -174,5 +175,5 @@ def plot_ensemble_size(counts, y, sizes=None, n_draws: int = 20, seed: int = 0, 
     axes.set_xticks(sizes if len(sizes) <= 15 else sizes[:: max(1, len(sizes) // 15)])
     axes.set_xlabel("ensemble size (copies)")
     axes.set_ylabel("test accuracy (fraction)")
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     return axes

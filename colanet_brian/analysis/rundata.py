@@ -8,35 +8,28 @@ errors: the accessors return ``None`` or empty dicts, and
 
 Arrays of ``run_data.npz`` read here
 ------------------------------------
-Always written by the runner:
+Written by `colanet_brian.experiment.run_experiment` (``phase`` is ``train``
+or ``test``):
 
 ``{phase}_counts``  int [n, n_copies, n_classes]
-    OUT spikes per sample (``phase`` is ``train`` or ``test``).
+    OUT spikes per sample.
 ``y_train``, ``y_test``  int [n]
     True classes (training order).
 ``class_names``  str [K]
 ``{phase}_{pop}_spikes_i``, ``{phase}_{pop}_spikes_t``  int [n_spikes]
     Neuron index and tact (relative to the start of the pass; frame =
-    tact // frame_tacts) of every spike of population ``pop``; ``L`` and
-    ``OUT`` for every frame.
-
-Requested from the core (`RASTER_SPEC`, `SNAPSHOT_SPEC`); figures that need
-them are skipped while they are absent:
-
-``{phase}_R_spikes_i/_t``, ``{phase}_GATE_spikes_i/_t``, ``{phase}_Target_spikes_i/_t``
-    as above; ``R`` only inside the raster windows, ``GATE``/``Target`` for
-    every frame.
-``{phase}_raster_frames``  int [W, 2]
-    ``[start, stop)`` frame ranges in which ``R`` spikes were recorded.
-``snap_sample``  int [S]
-    training samples presented before each weight snapshot (0 = initial
-    state, last = n_train).
-``snap_L``  int [n_snap]
-    global L indices included in the snapshots (default: all of copy 0).
-``snap_w``, ``snap_r``  float32 [S, n_inputs, n_snap]
-    R->L weights and resources of those neurons.
-``snap_s``, ``snap_theta_add``  float32 [S, n_snap]
-    stability and weight-dependent threshold excess.
+    tact // frame_tacts) of the spikes of ``pop``: ``L``, ``OUT``, ``GATE``,
+    ``Target`` in every frame, ``R`` in the raster frames only.
+``{phase}_raster_frames``  int [n_frames]
+    Frames whose R spikes were recorded (consecutive runs form the raster windows).
+``snapshot_samples``  int [S]
+    Training samples presented when each weight snapshot was taken.
+``snapshot_w``  float32 [S, n_inputs, K*M]
+    R->L weights of copy 0 (L neuron ``k*M + m``).
+``snapshot_s``  float32 [S, n_L]
+    Stability of every L neuron.
+``snapshot_r``, ``snapshot_theta_add``  (optional)
+    Resources [S, n_inputs, K*M] and threshold excess [S, n_L], drawn when present.
 """
 
 from __future__ import annotations
@@ -60,8 +53,8 @@ POPULATIONS = ("R", "L", "OUT", "GATE", "Target")
 #: Arrays a full spike raster needs besides the L and OUT spikes (``{phase}`` = train/test).
 RASTER_SPEC = ("{phase}_R_spikes_i", "{phase}_R_spikes_t", "{phase}_GATE_spikes_i", "{phase}_GATE_spikes_t",
                "{phase}_Target_spikes_i", "{phase}_Target_spikes_t", "{phase}_raster_frames")
-#: Arrays of the weight snapshots taken during training.
-SNAPSHOT_SPEC = ("snap_sample", "snap_L", "snap_w", "snap_r", "snap_s", "snap_theta_add")
+#: Arrays of the weight snapshots taken during training (the first two are required).
+SNAPSHOT_SPEC = ("snapshot_samples", "snapshot_w", "snapshot_s", "snapshot_r", "snapshot_theta_add")
 #: File names searched for a GA log inside a run directory (then any ``*.jsonl``).
 GA_LOG_NAMES = ("evaluations.jsonl", "ga_log.jsonl")
 #: Per-generation summary of a GA run directory (`colanet_brian.evolve`).
@@ -125,12 +118,19 @@ class RunData:
         for phase in PHASES:
             if f"{phase}_counts" in self.arrays:
                 return int(self.arrays[f"{phase}_counts"].shape[1])
-        return self.params.get("n_copies")
+        return self._structural("n_copies")
 
     @property
     def n_microcolumns(self) -> int | None:
         """Microcolumns M per class."""
-        return self.params.get("n_microcolumns")
+        return self._structural("n_microcolumns")
+
+    def _structural(self, name, default=None):
+        if name in self.params:
+            return int(self.params[name])
+        if name in self.arrays:
+            return int(self.arrays[name])
+        return default
 
     @property
     def n_inputs(self) -> int | None:
@@ -140,8 +140,7 @@ class RunData:
     @property
     def frame(self) -> dict:
         """``frame_tacts``, ``present_tacts`` and ``label_tact`` (spec §8.2 defaults where unknown)."""
-        return {k: int(self.params.get(k, d)) for k, d in
-                (("frame_tacts", 15), ("present_tacts", 10), ("label_tact", 11))}
+        return {k: self._structural(k, d) for k, d in (("frame_tacts", 15), ("present_tacts", 10), ("label_tact", 11))}
 
     @property
     def image_shape(self) -> tuple[int, int] | None:
@@ -188,18 +187,35 @@ class RunData:
         return out
 
     def raster_windows(self, phase: str) -> list[tuple[int, int]]:
-        """``[start, stop)`` frame ranges in which every population was recorded (empty if none)."""
-        windows = self.arrays.get(f"{phase}_raster_frames")
-        if windows is None:
+        """``[start, stop)`` runs of consecutive frames whose R spikes were recorded (empty if none)."""
+        frames = np.unique(np.asarray(self.arrays.get(f"{phase}_raster_frames", []), dtype=np.int64))
+        if not frames.size:
             return []
-        return [(int(a), int(b)) for a, b in np.asarray(windows).reshape(-1, 2)]
+        breaks = np.nonzero(np.diff(frames) > 1)[0]
+        starts = np.concatenate([[frames[0]], frames[breaks + 1]])
+        stops = np.concatenate([frames[breaks], [frames[-1]]]) + 1
+        return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True)]
 
     def snapshots(self) -> dict | None:
-        """The weight snapshots (`SNAPSHOT_SPEC` names without ``snap_``), or ``None``."""
-        needed = ("snap_sample", "snap_L", "snap_w")
-        if not self.has(*needed):
+        """Weight snapshots of copy 0, or ``None`` without them.
+
+        Returns
+        -------
+        dict
+            ``sample`` [S]; ``L`` [K*M] (the global L indices, copy 0);
+            ``w`` [S, n_inputs, K*M]; ``s`` [S, K*M]; and ``r``,
+            ``theta_add`` where recorded.
+        """
+        if not self.has(*SNAPSHOT_SPEC[:2]):
             return None
-        return {k[len("snap_"):]: self.arrays[k] for k in SNAPSHOT_SPEC if k in self.arrays}
+        km = self.n_classes * self.n_microcolumns
+        out = dict(sample=np.asarray(self.arrays["snapshot_samples"]), L=np.arange(km),
+                   w=np.asarray(self.arrays["snapshot_w"])[:, :, :km])
+        for key in ("r", "s", "theta_add"):
+            if f"snapshot_{key}" in self.arrays:
+                value = np.asarray(self.arrays[f"snapshot_{key}"])
+                out[key] = value[:, :, :km] if value.ndim == 3 else value[:, :km]
+        return out
 
     def ga_history(self) -> dict | None:
         """`ga.ga_history` of the GA log and summary, or ``None`` without generation records."""

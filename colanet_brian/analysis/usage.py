@@ -54,7 +54,8 @@ def plot_microcolumn_usage(usage, class_names=None, min_fraction: float = 0.01, 
     im = axes.imshow(frac, aspect="auto", cmap=cmap, vmin=0, vmax=max(frac.max(), 1e-9), interpolation="nearest")
     used = (frac >= min_fraction).sum(axis=1)
     names = [str(c) for c in (class_names if class_names is not None else range(n_classes))]
-    axes.set_yticks(range(n_classes), [f"{name} ({u} used)" for name, u in zip(names, used, strict=True)])
+    axes.set_yticks(range(n_classes), [f"{name} ({u} used)" for name, u in zip(names, used, strict=True)],
+                    fontsize="x-small" if n_classes <= 20 else 4)
     axes.set_xticks(range(n_micro) if n_micro <= 20 else range(0, n_micro, max(1, n_micro // 10)))
     axes.set_xlabel("microcolumn (index)")
     axes.set_ylabel(f"class column (microcolumns with ≥ {min_fraction:.0%} of spikes)")

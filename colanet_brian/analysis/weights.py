@@ -33,9 +33,10 @@ def weight_norm(w, vmin=None, vmax=None):
     return TwoSlopeNorm(vcenter=0.0, vmin=vmin, vmax=vmax)
 
 
-def _tile_images(axes, images, image_shape, grid, norm, cmap, gap=1):
+def _tile_images(axes, images, image_shape, grid, norm, cmap):
     """Draw ``images[n]`` (flat pixels) at grid cell ``grid[n] = (row, col)``; rows from the top."""
     h, w = image_shape
+    gap = max(1, max(h, w) // 8)
     n_rows = max(r for r, _ in grid) + 1
     last = None
     for img, (row, col) in zip(images, grid, strict=True):
@@ -149,7 +150,7 @@ def plot_weight_matrix(w, n_microcolumns: int, class_names=None, vmin=None, vmax
         axes.axhline(k * n_microcolumns - 0.5, color="k", lw=0.4)
     names = class_names if class_names is not None else range(n_classes)
     axes.set_yticks([k * n_microcolumns + (n_microcolumns - 1) / 2 for k in range(n_classes)],
-                    [str(c) for c in names])
+                    [str(c) for c in names], fontsize="x-small" if n_classes <= 20 else 4)
     axes.set_xlabel("input feature (index)")
     axes.set_ylabel(f"L neuron: class column x {n_microcolumns} microcolumns")
     if colorbar:
