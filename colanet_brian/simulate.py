@@ -345,7 +345,14 @@ class _StandaloneEngine:
                 self.values[name] = value
 
     def get_values(self, names) -> dict:
-        return {name: np.array(self.values[name], copy=True) for name in names}
+        out = {}
+        for name in names:
+            value = np.array(self.values[name], copy=True)
+            size = self.manifest["variables"][name]["size"]
+            if value.ndim == 0 and size not in (None, 1):  # still the uniform initial value
+                value = np.full(size, value.item(), dtype=np.dtype(self.manifest["variables"][name]["dtype"]))
+            out[name] = value
+        return out
 
     def _arg(self, name, value, run_dir: Path) -> str:
         spec = self.manifest["variables"][name]
