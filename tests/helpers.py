@@ -91,7 +91,7 @@ class TinyNet:
     def spikes(self, name):
         """``[(index, tact), ...]`` of a population, in order of time."""
         mon = self.monitors[name]
-        return list(zip(mon.i[:].tolist(), np.rint(mon.t[:] / ms).astype(int).tolist()))
+        return list(zip(mon.i[:].tolist(), np.rint(mon.t[:] / ms).astype(int).tolist(), strict=True))
 
     def trace(self, group, var):
         """State variable [n_tacts, n_neurons], sampled at the end of each tact."""

@@ -72,3 +72,12 @@ def test_learning_beats_chance_and_untrained_network(digits_small, build_cache):
     clf, test = _fit("cpp", digits_small, build_cache, seed=0)
     # 120 training samples, 2 copies: far from converged, but well above chance (0.1)
     assert test.accuracy > 0.4
+
+
+@pytest.mark.slow
+def test_cython_runtime_matches_cpp_standalone(digits_small, build_cache):
+    # the Cython target compiles every code object on first use (minutes on a cold cache): opt-in
+    runtime, rt_test = _fit("cython", digits_small, build_cache)
+    compiled, cpp_test = _fit("cpp", digits_small, build_cache)
+    np.testing.assert_array_equal(runtime.training.counts, compiled.training.counts)
+    np.testing.assert_array_equal(rt_test.counts, cpp_test.counts)

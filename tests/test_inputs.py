@@ -6,11 +6,11 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import TinyNet
 
 from colanet_brian.classifier import CoLaNETClassifier
 from colanet_brian.encoding import accumulator_reference, check_features, feature_rates, saturation_level
 from colanet_brian.params import CoLaNETParams, ParameterError, load_params
-from helpers import TinyNet
 
 
 def test_accumulator_reproduces_spec_example():

@@ -7,9 +7,9 @@ Networks have 1 copy; ``sigma = 1`` so parameters are used as written.
 
 import numpy as np
 import pytest
+from helpers import TinyNet
 
 from colanet_brian.params import CoLaNETParams
-from helpers import TinyNet
 
 LAM = 2.0 / 3.0  # leak for chartime 3 (spec §5.2)
 THETA0 = 8.531
