@@ -16,8 +16,12 @@ alike:
   with a ``libcurand.so`` symlink in a project-owned directory (the wheel
   ships only ``libcurand.so.10`` and the makefile links ``-lcurand``);
 * ``-std=c++17`` for nvcc and for the host compiler;
+* ``make -j<cores>`` instead of an unbounded ``make -j`` (one nvcc process
+  takes about 0.5 GB; ninety at once exhaust a small machine);
 * no ``-march=native`` in host code unless a GPU is present here: a
-  binary built on one machine must run on the GPU machine's CPU.
+  binary built on one machine must run on the GPU machine's CPU;
+* no loop-invariant optimisations: brian2cuda 1.0a7's reset/event
+  templates then declare shared constants twice (a compile error).
 
 See ``shared/notes/environment.md`` §3 for the failures each step fixes.
 """
@@ -37,14 +41,16 @@ try:  # importing brian2cuda registers the "cuda_standalone" device with Brian2
 except ImportError:  # reported by configure_cuda
     pass
 
-__all__ = ["CudaConfig", "CudaUnavailableError", "configure_cuda", "restore_host_prefs", "detect_gpus",
-           "gpu_available", "DEFAULT_COMPUTE_CAPABILITY"]
+__all__ = ["CudaConfig", "CudaUnavailableError", "configure_cuda", "cuda_signature", "restore_host_prefs",
+           "detect_gpus", "gpu_available", "DEFAULT_COMPUTE_CAPABILITY"]
 
 #: Compute capability compiled for when none is given and no GPU is visible (H100).
 DEFAULT_COMPUTE_CAPABILITY = 9.0
 _NVCC_FLAGS = ("-w", "-use_fast_math", "-std=c++17")
-#: Shared C++ preferences as they were before the first `configure_cuda` (see `restore_host_prefs`).
-_HOST_PREFS = ("extra_compile_args_gcc", "include_dirs", "library_dirs", "runtime_library_dirs")
+#: Shared preferences as they were before the first `configure_cuda` (see `restore_host_prefs`).
+_HOST_PREFS = ("codegen.cpp.extra_compile_args_gcc", "codegen.cpp.include_dirs", "codegen.cpp.library_dirs",
+               "codegen.cpp.runtime_library_dirs", "codegen.loop_invariant_optimisations",
+               "devices.cpp_standalone.extra_make_args_unix")
 _saved_host_prefs: dict | None = None
 
 
@@ -247,6 +253,17 @@ def _add_unique(pref_list, items):
     return list(pref_list) + [item for item in items if item not in pref_list]
 
 
+def cuda_signature(compute_capability: float | None = None, gpu_id: int | None = None) -> dict:
+    """What a CUDA build depends on beyond the network: target architecture and toolkit release.
+
+    Meant for the build-cache key, so that a binary compiled for one GPU
+    generation (or CUDA release) is not reused for another.  Sets nothing.
+    """
+    nvcc = _find_nvcc()
+    cc, _, _ = _choose_gpu(compute_capability, gpu_id)
+    return dict(compute_capability=cc, cuda=_nvcc_release(nvcc))
+
+
 # ---------------------------------------------------------------------------
 def configure_cuda(build_dir=None, compute_capability: float | None = None, gpu_id: int | None = None) -> CudaConfig:
     """Set the brian2cuda preferences for building a ``cuda_standalone`` project here.
@@ -298,7 +315,7 @@ def configure_cuda(build_dir=None, compute_capability: float | None = None, gpu_
 
     global _saved_host_prefs
     if _saved_host_prefs is None:
-        _saved_host_prefs = {name: list(prefs.codegen.cpp[name]) for name in _HOST_PREFS}
+        _saved_host_prefs = {name: _copy(prefs[name]) for name in _HOST_PREFS}
     backend = prefs.devices.cuda_standalone.cuda_backend
     backend.detect_gpus = False
     backend.gpu_id = gpu_id
@@ -306,6 +323,11 @@ def configure_cuda(build_dir=None, compute_capability: float | None = None, gpu_
     backend.cuda_runtime_version = runtime_version
     backend.cuda_path = str(Path(nvcc).parent.parent)
     backend.extra_compile_args_nvcc = list(_NVCC_FLAGS)  # a fresh list: brian2cuda edits it in place
+    # brian2cuda 1.0a7's event/reset templates declare the shared constants read by loop-invariant
+    # ("scalar") code a second time in the vector code: `"isi_max" has already been declared`
+    prefs.codegen.loop_invariant_optimisations = False
+    # Brian2's default `make -j` starts ~90 nvcc processes at once (~0.5 GB each): bound it
+    prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{max(1, os.cpu_count() or 1)}"]
     prefs.codegen.cpp.extra_compile_args_gcc = _host_flags(prefs.codegen.cpp.extra_compile_args_gcc,
                                                            keep_native=gpu_name is not None)
     prefs.codegen.cpp.include_dirs = _add_unique(prefs.codegen.cpp.include_dirs, [include_dir])
@@ -318,11 +340,13 @@ def configure_cuda(build_dir=None, compute_capability: float | None = None, gpu_
 
 
 def restore_host_prefs() -> None:
-    """Undo `configure_cuda`'s changes to the ``prefs.codegen.cpp`` preferences.
+    """Undo `configure_cuda`'s changes to preferences that other backends share.
 
-    Those preferences are shared with ``cpp_standalone`` and the Cython
+    ``prefs.codegen.cpp.*``, ``prefs.codegen.loop_invariant_optimisations``
+    and the make arguments also drive ``cpp_standalone`` and the Cython
     runtime: call this after a CUDA build so that a later C++ build in the
-    same process gets ``-std=c++11 -march=native`` and no cuRAND paths again.
+    same process gets ``-std=c++11 -march=native``, loop-invariant
+    optimisations and no cuRAND paths again.
     """
     global _saved_host_prefs
     if _saved_host_prefs is None:
@@ -330,8 +354,12 @@ def restore_host_prefs() -> None:
     from brian2 import prefs
 
     for name, value in _saved_host_prefs.items():
-        prefs.codegen.cpp[name] = list(value)
+        prefs[name] = _copy(value)
     _saved_host_prefs = None
+
+
+def _copy(value):
+    return list(value) if isinstance(value, list) else value
 
 
 def _reset_brian2cuda_detection():

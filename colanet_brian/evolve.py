@@ -351,6 +351,10 @@ class SearchConfig:
         pygad ``random_seed`` base, split and training order, network noise.
     fitness : str
         `FITNESS_KINDS`.
+    fitness_seeds : int
+        Network seeds ``seed, seed+1, ...`` whose fitnesses are averaged (the
+        noise and tie-breaking streams differ; data and order do not).  With
+        one seed the search can select parameters that suit that seed's noise.
     fitness_copies : int, optional
         Copies simulated during the search (default: those of the base
         parameters); the best parameter file keeps the base's number of copies.
@@ -375,6 +379,7 @@ class SearchConfig:
     elitism: int = 2
     seed: int = 0
     fitness: str = "ensemble"
+    fitness_seeds: int = 1
     fitness_copies: int | None = None
     include_base: bool = True
     backend: str = "cpp"
@@ -412,6 +417,7 @@ class SearchConfig:
              f"crossover_probability must lie in [0, 1], got {self.crossover_probability}")
         need(self.mutation_eta > 0, f"mutation_eta must be > 0, got {self.mutation_eta}")
         need(self.fitness in FITNESS_KINDS, f"fitness must be one of {FITNESS_KINDS}, got {self.fitness!r}")
+        need(self.fitness_seeds >= 1, f"fitness_seeds must be >= 1, got {self.fitness_seeds}")
         need(self.fitness_copies is None or self.fitness_copies >= 1,
              f"fitness_copies must be >= 1, got {self.fitness_copies}")
         need(self.backend in BACKENDS, f"backend must be one of {BACKENDS}, got {self.backend!r}")
@@ -588,9 +594,17 @@ def _remove_empty_work_dir(clf) -> None:
 
 
 def _evaluate_task(task: dict, data: SearchData) -> dict:
-    return evaluate_params(task["params"], data, seed=task["seed"], fitness=task["fitness"],
-                           backend=task["backend"], block_frames=task["block_frames"], threads=task["threads"],
-                           cache_dir=task["cache_dir"])
+    """Evaluate one individual for every seed of the task; average the scores."""
+    runs = [evaluate_params(task["params"], data, seed=seed, fitness=task["fitness"], backend=task["backend"],
+                            block_frames=task["block_frames"], threads=task["threads"], cache_dir=task["cache_dir"])
+            for seed in task["seeds"]]
+    out = {key: float(np.mean([r[key] for r in runs]))
+           for key in ("fitness", "accuracy", "accuracy_single_mean", "silent_fraction")}
+    out.update(compiled=any(r["compiled"] for r in runs), compile_seconds=sum(r["compile_seconds"] for r in runs),
+               wall_time=sum(r["wall_time"] for r in runs), worker=runs[0]["worker"])
+    if len(runs) > 1:
+        out["fitness_per_seed"] = [r["fitness"] for r in runs]
+    return out
 
 
 _WORKER_DATA: SearchData | None = None
@@ -806,6 +820,9 @@ class Evolution:
         Progress bar and one line per generation.
     on_evaluated : callable, optional
         Called with every new log record (after it was written).
+    data_spec : dict, optional
+        How to reload ``data`` (data set, split sizes, seed), stored in
+        ``config.json`` so that ``colanet evolve --resume`` can rebuild it.
     """
 
     def __init__(self, run_dir, config: SearchConfig, data: SearchData, base_params: CoLaNETParams, *,
@@ -824,6 +841,7 @@ class Evolution:
         changes = {} if config.fitness_copies is None else dict(n_copies=config.fitness_copies)
         self.search_params = self.base_params.replace(**changes)
         self.block_frames = config.block_frames or search_block_frames(len(data.y_fit), len(data.y_val))
+        self.seeds = [int(config.seed) + k for k in range(config.fitness_seeds)]
         self.log_path = self.run_dir / "evaluations.jsonl"
         self.records: list[dict] = []
         self.cache: dict[str, dict] = {}
@@ -935,6 +953,8 @@ class Evolution:
         """
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with _exclusive(self.run_dir):
+            if not (self.run_dir / "config.json").exists():  # built directly, not by `create`
+                write_json(self.run_dir / "config.json", self._config_record())
             self._load_state()
             checkpoint = self.read_checkpoint(self.run_dir)
             start = checkpoint["generation"] if checkpoint else 0
@@ -1027,7 +1047,7 @@ class Evolution:
                 self._log(key, dict(record, fitness=0.0, error=str(err), compiled=False, wall_time=0.0))
                 continue
             record["params"] = params.to_dict()
-            tasks.append(dict(params=record["params"], seed=int(self.config.seed), fitness=self.config.fitness,
+            tasks.append(dict(params=record["params"], seeds=self.seeds, fitness=self.config.fitness,
                               backend=self.config.backend, block_frames=self.block_frames,
                               threads=self.config.threads, cache_dir=self.cache_dir))
             meta.append((key, record))
@@ -1039,7 +1059,7 @@ class Evolution:
     def _new_record(self, generation, index, row, values) -> dict:
         return dict(evaluation=None, generation=int(generation), index=int(index),
                     genes={g.name: float(u) for g, u in zip(self.config.genes, row, strict=True)}, values=values,
-                    seed=int(self.config.seed), fitness_kind=self.config.fitness, error=None)
+                    seed=int(self.config.seed), seeds=self.seeds, fitness_kind=self.config.fitness, error=None)
 
     def _log(self, key: str, record: dict) -> None:
         record["evaluation"] = len(self.records)
@@ -1085,8 +1105,10 @@ class Evolution:
                                ("wall_time", wall), ("evaluations", len(mine)),
                                ("compiles", int(sum(bool(r.get("compiled")) for r in mine)))):
                 self.history[key].append(value)
-            if self.progress and self._bar is not None:
-                self._bar.write(f"generation {generation}: best {fitness.max():.4f}, mean {fitness.mean():.4f}, "
+            if self.progress:
+                from tqdm.auto import tqdm
+
+                tqdm.write(f"generation {generation}: best {fitness.max():.4f}, mean {fitness.mean():.4f}, "
                                 f"best so far {self.best['fitness']:.4f} ({len(mine)} evaluated, "
                                 f"{self.history['compiles'][-1]} compiled, {wall:.1f} s)")
         self._gen_start = now
@@ -1106,8 +1128,7 @@ class Evolution:
         record = self.cache[_values_key(values)]
         self.best = dict(fitness=float(record["fitness"]), generation=int(generation), values=values,
                          genes={g.name: float(u) for g, u in zip(self.config.genes, genes, strict=True)},
-                         accuracy=record.get("accuracy"), accuracy_single_mean=record.get("accuracy_single_mean"),
-                         evaluation=record["evaluation"])
+                         accuracy=record.get("accuracy"), accuracy_single_mean=record.get("accuracy_single_mean"))
         self.write_best_params(self.run_dir / "best_params.json")
 
     def write_best_params(self, path) -> Path:
@@ -1121,7 +1142,7 @@ class Evolution:
             raise RuntimeError("no individual has been evaluated yet")
         params = self.params_for(self.best["values"], model=True)
         note = dict(run_dir=str(self.run_dir.resolve()), fitness=self.best["fitness"], fitness_kind=self.config.fitness,
-                    generation=self.best["generation"], seed=self.config.seed,
+                    generation=self.best["generation"], seed=self.config.seed, fitness_seeds=self.seeds,
                     fitness_copies=self.search_params.n_copies, genes=[g.describe() for g in self.config.genes],
                     data=dict((k, v) for k, v in self.data.summary().items() if k != "class_names"))
         text = json.dumps(dict(_comment="CoLaNET parameters found by `colanet evolve` (validation fitness, "
@@ -1135,7 +1156,8 @@ class Evolution:
         return dict(format=FORMAT, **{k: list(v) for k, v in self.history.items()},
                     population=self.config.population, generations=self.config.generations,
                     genes=[g.to_dict() for g in self.config.genes], fitness_kind=self.config.fitness,
-                    fitness_copies=self.search_params.n_copies, seed=self.config.seed, best_individual=self.best,
+                    fitness_copies=self.search_params.n_copies, fitness_seeds=self.seeds, seed=self.config.seed,
+                    best_individual=self.best,
                     n_evaluations=len(self.records), n_compiles=compiles,
                     compile_seconds=float(sum(r.get("compile_seconds") or 0.0 for r in self.records)),
                     evaluation_seconds=float(sum(r.get("wall_time") or 0.0 for r in self.records)),
@@ -1154,7 +1176,8 @@ class Evolution:
 
         self._bar_start = start
         total = (self.config.generations - start + 1) * self.config.population
-        self._bar = tqdm(total=total, desc="evolve", unit="ind", disable=not self.progress, leave=False)
+        # no bar (but the per-generation lines) when stderr is not a terminal, e.g. a log file
+        self._bar = tqdm(total=total, desc="evolve", unit="ind", disable=None if self.progress else True, leave=False)
 
 
 def format_summary(summary: dict) -> str:

@@ -40,11 +40,11 @@ import timm.data
 import torch
 from PIL import Image
 
-from .provenance import atomic_save_npz, package_versions
+from .provenance import atomic_save_npz, package_versions, write_json
 
 __all__ = ["DEFAULT_ENCODER", "LITE_WHEELS", "WeightsUnavailableError", "ImageEncoder", "load_encoder",
            "create_encoder_model", "map_state_dict_by_order", "lite_wheel_file", "file_sha256", "hub_offline",
-           "extract_features", "parts_dir"]
+           "extract_features", "parts_dir", "weights_identity"]
 
 #: The encoder of the paper (1536-d pooled features).
 DEFAULT_ENCODER = "efficientnet_b3"
@@ -474,10 +474,11 @@ def _prepare_parts(parts: Path, signature: dict) -> None:
                 diff = sorted(k for k in set(old) | set(signature) if old.get(k) != signature.get(k))
                 raise ValueError(f"{parts} holds chunks of a different job (differs in: {', '.join(diff)}); "
                                  f"delete it or write to another output")
+        elif any(parts.glob("chunk_*.npz")):
+            raise ValueError(f"{parts} holds chunks of an unknown job (no job.json); delete it or write to "
+                             f"another output")
         for stale in parts.glob(".*.tmp"):  # left by a killed write
             stale.unlink()
-    from .provenance import write_json
-
     parts.mkdir(parents=True, exist_ok=True)
     if not job.is_file():
         write_json(job, signature)
@@ -560,9 +561,9 @@ def extract_features(images, encoder: ImageEncoder, out: str | Path, *, batch_si
     dict
         Metadata written into the file (also as its ``meta`` entry).
 
-    Output arrays
-    -------------
-    ``X`` float32 [N, D], ``y`` int64, ``class_names``, ``ids`` (file paths or
+    Notes
+    -----
+    Arrays written: ``X`` float32 [N, D], ``y`` int64, ``class_names``, ``ids`` (file paths or
     ``split/index``), ``index`` (row in the image set), ``split`` (where
     known), ``skipped_ids``/``skipped_errors``, ``encoder``, ``weights_id``,
     and JSON strings ``preprocessing``, ``encoder_info``, ``versions``,

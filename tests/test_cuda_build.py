@@ -3,8 +3,11 @@
 * `test_cuda_codegen` generates the ``cuda_standalone`` project only (about
   2 s); it runs in the default suite wherever brian2cuda and nvcc are
   installed and is skipped elsewhere.
-* `test_cuda_compile` also compiles it with nvcc (about 3 minutes on 2
-  cores) and is opt-in: ``pytest -m cuda tests/test_cuda_build.py``.
+* `test_cuda_compile` also compiles it with nvcc (3-4 minutes of CPU on 2
+  cores; 22 minutes wall on a busy machine) and is opt-in:
+  ``pytest -m cuda tests/test_cuda_build.py``.
+* the other tests check the preference logic of `colanet_brian.cuda` and
+  need neither brian2cuda nor nvcc.
 
 Running the binary needs a GPU; `test_cuda_compile` does so only where
 ``nvidia-smi`` reports one.
@@ -13,6 +16,7 @@ Running the binary needs a GPU; `test_cuda_compile` does so only where
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 
@@ -22,8 +26,12 @@ import pytest
 from colanet_brian.network import NetworkShape
 from colanet_brian.params import CoLaNETParams
 
-brian2cuda = pytest.importorskip("brian2cuda")
-pytestmark = pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc (CUDA toolkit) not installed")
+try:
+    import brian2cuda  # noqa: F401
+except ImportError:
+    brian2cuda = None
+needs_toolkit = pytest.mark.skipif(brian2cuda is None or shutil.which("nvcc") is None,
+                                   reason="needs brian2cuda and nvcc (pip install 'colanet-brian[cuda]', CUDA toolkit)")
 
 N_INPUTS, N_CLASSES = 16, 3
 PARAMS = CoLaNETParams(n_copies=2, n_microcolumns=3)
@@ -54,6 +62,7 @@ def _check_manifest(build_dir, manifest):
             assert spec["file"].startswith("_"), (name, spec)  # Brian2's array file names
 
 
+@needs_toolkit
 def test_cuda_codegen(tmp_path):
     """The CUDA project generates; its sources use the CUDA implementation of colanet_uniform."""
     from colanet_brian.simulate import build_standalone
@@ -73,7 +82,30 @@ def test_cuda_codegen(tmp_path):
     assert "__host__ __device__ static inline double colanet_uniform" in noise
 
 
+def _loop_index_clashes(build_dir) -> list[str]:
+    """Generated kernels whose model code redeclares a loop index of brian2cuda's templates (nvcc error)."""
+    clashes = []
+    for path in sorted((build_dir / "code_objects").glob("*.cu")):
+        text = path.read_text()
+        for name in ("i", "j"):
+            if re.search(rf"for\s*\(\s*int {name}\s*=", text) and re.search(rf"const int32_t {name} = ", text):
+                clashes.append(f"{path.name}: {name}")
+    return clashes
+
+
+@needs_toolkit
+@pytest.mark.xfail(strict=True, reason="core change pending: the WTA tie rule `i < j` in L_L's on_pre code clashes "
+                   "with brian2cuda 1.0a7's loop index j (see benchmarks/README.md, CUDA); remove this marker with it")
+def test_cuda_synaptic_code_avoids_template_indices(tmp_path):
+    """brian2cuda's synapse kernels loop with ``i``/``j``: model code using ``i``/``j`` does not compile."""
+    from colanet_brian.simulate import build_standalone
+
+    build_dir, _, _ = build_standalone(PARAMS, SHAPE, "cuda", cache_dir=tmp_path, compile=False)
+    assert _loop_index_clashes(build_dir) == []
+
+
 @pytest.mark.cuda
+@needs_toolkit
 def test_cuda_compile(tmp_path):
     """nvcc compiles the project into ``main``; with a GPU present, one block runs."""
     from colanet_brian.cuda import gpu_available
@@ -94,3 +126,66 @@ def test_cuda_compile(tmp_path):
     rho = np.random.default_rng(0).uniform(0, 1, (4, N_INPUTS))
     result = sim.run(rho, np.array([0, 1, 2, 0]), learning=True)
     assert result.out_counts.shape == (4, PARAMS.n_copies, N_CLASSES)
+
+
+# ---------------------------------------------------------------------------
+# preference logic (no toolkit needed)
+# ---------------------------------------------------------------------------
+def test_host_flags_cpp17_and_portable():
+    from colanet_brian.cuda import _host_flags
+
+    flags = ["-w", "-O3", "-march=native", "-std=c++11"]
+    assert _host_flags(flags, keep_native=False) == ["-w", "-O3", "-std=c++17"]
+    assert _host_flags(flags, keep_native=True) == ["-w", "-O3", "-march=native", "-std=c++17"]
+    assert _host_flags(["-O2"], keep_native=False) == ["-O2", "-std=c++17"]
+
+
+def test_gpu_choice_without_gpu(monkeypatch):
+    from colanet_brian import cuda
+
+    monkeypatch.setattr(cuda, "detect_gpus", lambda: [])
+    monkeypatch.delenv("COLANET_CUDA_CC", raising=False)
+    monkeypatch.delenv("COLANET_CUDA_GPU", raising=False)
+    assert cuda._choose_gpu(None, None) == (cuda.DEFAULT_COMPUTE_CAPABILITY, 0, None)
+    monkeypatch.setenv("COLANET_CUDA_CC", "8.0")
+    assert cuda._choose_gpu(None, None)[0] == 8.0
+    assert cuda._choose_gpu(8.6, 1) == (8.6, 1, None)  # the argument wins
+    with pytest.raises(ValueError, match="compute capability"):
+        cuda._choose_gpu(3.5, None)
+
+
+def test_gpu_choice_follows_nvidia_smi(monkeypatch):
+    from colanet_brian import cuda
+
+    monkeypatch.setattr(cuda, "detect_gpus", lambda: [("NVIDIA H100 80GB HBM3", 9.0), ("NVIDIA A100", 8.0)])
+    monkeypatch.delenv("COLANET_CUDA_CC", raising=False)
+    monkeypatch.delenv("COLANET_CUDA_GPU", raising=False)
+    assert cuda._choose_gpu(None, 1) == (8.0, 1, "NVIDIA A100")
+
+
+def test_missing_nvcc_is_a_clear_error(monkeypatch, tmp_path):
+    from colanet_brian import cuda
+
+    monkeypatch.setenv("CUDA_PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(cuda, "Path", _NoDefaultCuda)
+    with pytest.raises(cuda.CudaUnavailableError, match="nvcc"):
+        cuda._find_nvcc()
+
+
+class _NoDefaultCuda(type(__import__("pathlib").Path())):
+    """`Path` that pretends /usr/local/cuda does not exist."""
+
+    def is_file(self):
+        return False if str(self).startswith("/usr/local/cuda") else super().is_file()
+
+
+def test_curand_symlink_is_repointed(tmp_path):
+    from colanet_brian.cuda import _link_curand
+
+    lib_a, lib_b = tmp_path / "libcurand.so.10", tmp_path / "libcurand.so.11"
+    lib_a.write_bytes(b"a")
+    lib_b.write_bytes(b"b")
+    _link_curand(str(lib_a), tmp_path / "links")
+    _link_curand(str(lib_b), tmp_path / "links")
+    assert (tmp_path / "links" / "libcurand.so").read_bytes() == b"b"

@@ -73,7 +73,7 @@ def read_log(run_dir):
 
 
 def final_state(run_dir) -> dict:
-    """Everything a search ends with, except wall-clock times and paths."""
+    """Everything a search ends with, except wall-clock times, paths and compile counts (cache-dependent)."""
     run_dir = Path(run_dir)
     ckpt = json.loads((run_dir / "checkpoint.json").read_text())
     best_file = json.loads((run_dir / "best_params.json").read_text())
@@ -81,7 +81,8 @@ def final_state(run_dir) -> dict:
     log = read_log(run_dir)
     return dict(population=ckpt["population"], fitness=ckpt["fitness"], rng=ckpt["rng"], best=ckpt["best"],
                 generation=ckpt["generation"],
-                history={k: v for k, v in ckpt["history"].items() if k != "wall_time"}, best_params=best_file,
+                history={k: v for k, v in ckpt["history"].items() if k not in ("wall_time", "compiles")},
+                best_params=best_file,
                 evaluated=sorted(json.dumps(r["values"], sort_keys=True) for r in log),
                 fitness_by_values={json.dumps(r["values"], sort_keys=True): r["fitness"] for r in log})
 
@@ -259,6 +260,17 @@ def test_local_worker_processes_give_the_serial_fitnesses(uninterrupted, tmp_pat
     assert len({r["worker"] for r in read_log(tmp_path / "pool")}) >= 1
 
 
+def test_fitness_is_averaged_over_fitness_seeds(tmp_path, data, base, cache_dir):
+    from colanet_brian.evolve import evaluate_params
+
+    config = make_config(base, population=3, elitism=1, generations=1, fitness_seeds=2)
+    run_search(tmp_path / "seeds", config, data, base, cache_dir)
+    record = read_log(tmp_path / "seeds")[0]
+    assert record["seeds"] == [3, 4] and len(record["fitness_per_seed"]) == 2
+    single = [evaluate_params(record["params"], data, seed=s, cache_dir=cache_dir)["fitness"] for s in (3, 4)]
+    assert record["fitness_per_seed"] == single and record["fitness"] == pytest.approx(np.mean(single))
+
+
 # ---------------------------------------------------------------------------
 # command line
 # ---------------------------------------------------------------------------
@@ -301,7 +313,17 @@ def test_cli_killed_with_sigkill_resumes_to_the_uninterrupted_result(tmp_path, c
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    assert proc.wait() == -signal.SIGKILL, "the search finished before it could be killed"
+    assert json.loads(ckpt.read_text())["generation"] < 6
     subprocess.run(colanet + ["evolve", "--resume", str(tmp_path / "killed"), "--no-progress", "--cache-dir",
                               cache_dir], check=True, capture_output=True)
     assert final_state(tmp_path / "killed") == final_state(tmp_path / "ref")
+
+
+@pytest.mark.slow
+def test_shape_genes_compile_once_per_shape(tmp_path, data, base, cache_dir):
+    genes = gene_table(["n_microcolumns", "reward"], [("n_microcolumns", 4, 5)], base=base)
+    _, summary = run_search(tmp_path / "shape", make_config(base, genes=genes, generations=1), data, base, cache_dir)
+    log = read_log(tmp_path / "shape")
+    compiled_m = [r["values"]["n_microcolumns"] for r in log if r["compiled"]]
+    assert len(compiled_m) == len(set(compiled_m)) and summary["n_compiles"] == len(compiled_m) <= 2

@@ -233,6 +233,26 @@ def test_unreachable_hub_fails_without_trying_to_download(tmp_path, monkeypatch)
         load_encoder("efficientnet_b3", cache_dir=tmp_path)
 
 
+def test_hub_weights_come_from_the_local_cache_when_offline(tmp_path):
+    from safetensors.torch import save_file
+
+    src = seeded_model(TINY, seed=5)
+    repo = timm.models.get_pretrained_cfg(TINY).hf_hub_id  # timm/test_efficientnet.r160_in1k
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    entry = tmp_path / "hub" / f"models--{repo.replace('/', '--')}"  # the Hugging Face cache layout
+    (entry / "snapshots" / commit).mkdir(parents=True)
+    (entry / "refs").mkdir()
+    (entry / "refs" / "main").write_text(commit)
+    save_file({k: v.contiguous() for k, v in src.state_dict().items()},
+              str(entry / "snapshots" / commit / "model.safetensors"))
+
+    enc = load_encoder(TINY, cache_dir=tmp_path / "hub")
+    assert enc.weights_info["source"] == "hub" and enc.weights_info["hub_id"] == repo
+    assert repo in enc.weights_id
+    pics = images_of(tmp_path)[:1]
+    np.testing.assert_allclose(enc.encode(pics), reference_features(src, pics), rtol=1e-5, atol=1e-7)
+
+
 def test_random_weights_only_when_asked(tmp_path):
     with pytest.raises(WeightsUnavailableError):
         load_encoder(TINY, cache_dir=tmp_path)  # offline, nothing cached: no silent random fallback

@@ -20,8 +20,8 @@ from .common import add_model_options
 #: Options that define a search; they cannot change when resuming.
 _SEARCH_OPTIONS = ("dataset", "encoder", "test_size", "val_size", "max_train", "population", "parents", "selection",
                    "k_tournament", "crossover", "crossover_probability", "mutation", "mutation_probability",
-                   "mutation_eta", "elitism", "genes", "ranges", "fitness", "fitness_copies", "params", "copies",
-                   "microcolumns", "backend", "seed", "block_frames", "threads")
+                   "mutation_eta", "elitism", "genes", "ranges", "fitness", "fitness_seeds", "fitness_copies",
+                   "params", "copies", "microcolumns", "backend", "seed", "block_frames", "threads")
 
 
 def register(sub):
@@ -58,6 +58,8 @@ def register(sub):
     g.add_argument("--elitism", type=int, default=None, help="best individuals kept unchanged (default 2)")
     g.add_argument("--fitness", choices=FITNESS_KINDS, default=None,
                    help="ensemble accuracy (default) or mean single-copy accuracy on the validation split")
+    g.add_argument("--fitness-seeds", type=int, default=None,
+                   help="average the fitness over this many network seeds (default 1)")
     g.add_argument("--fitness-copies", type=int, default=None,
                    help="copies simulated during the search (default: the model's); the best parameter file keeps "
                         "the model's number of copies")
@@ -112,14 +114,18 @@ def _search_config(args, base):
     genes = gene_table(names, ranges, base)
     given = {k: getattr(args, k) for k in ("population", "generations", "parents", "selection", "k_tournament",
                                            "crossover", "crossover_probability", "mutation", "mutation_probability",
-                                           "mutation_eta", "elitism", "fitness", "fitness_copies", "block_frames")}
+                                           "mutation_eta", "elitism", "fitness", "fitness_seeds", "fitness_copies",
+                                           "block_frames")}
     config = SearchConfig(genes=genes, seed=args.seed or 0, backend=args.backend or "cpp", threads=args.threads or 0,
                           **{k: v for k, v in given.items() if v is not None})
     return config.validate()
 
 
 def _data_spec(args) -> dict:
-    return dict(dataset=args.dataset or "digits", encoder=args.encoder, test_size=args.test_size or 0.2,
+    dataset = args.dataset or "digits"
+    if Path(dataset).exists():  # a feature file: resume from any working directory
+        dataset = str(Path(dataset).resolve())
+    return dict(dataset=dataset, encoder=args.encoder, test_size=args.test_size or 0.2,
                 val_size=args.val_size or 0.2, max_train=args.max_train, seed=args.seed or 0)
 
 
