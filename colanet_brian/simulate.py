@@ -31,6 +31,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import weakref
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -225,7 +226,7 @@ def _build_signature(params_shape: NetworkShape, backend: str, threads: int) -> 
 
     # the generated code depends on these sources: any edit invalidates cached builds
     sources = hashlib.sha1()
-    for module in ("equations.py", "network.py", "rng.py", "cuda.py"):
+    for module in ("equations.py", "network.py", "rng.py") + (("cuda.py",) if backend == "cuda" else ()):
         path = Path(__file__).with_name(module)
         if path.is_file():
             sources.update(path.read_bytes())
@@ -336,7 +337,11 @@ class _StandaloneEngine:
         self.build_dir = Path(build_dir)
         self.manifest = manifest
         self.shape = shape
-        self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="colanet-run-"))
+        if work_dir:
+            self.work_dir = Path(work_dir)
+        else:  # a private scratch directory, removed with the engine
+            self.work_dir = Path(tempfile.mkdtemp(prefix="colanet-run-"))
+            weakref.finalize(self, shutil.rmtree, str(self.work_dir), True)
         self.values: dict = {}
 
     def set_values(self, values: dict):
