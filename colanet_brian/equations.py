@@ -331,8 +331,11 @@ block_new = tact_post + block_len - 1
 block_until_post = block_until_post + int(block_new > block_until_post) * (block_new - block_until_post)
 """
 
+#: L -> L within a column: gating (block) and same-tact WTA.  ``lower`` (i < j) breaks exact priority
+#: ties towards the lower index; it is stored because brian2cuda's kernels cannot name ``i``/``j`` there.
+WTA_SYNAPSE_EQS = BLOCKING_SYNAPSE_EQS + "\nlower : boolean (constant)  # presynaptic index below postsynaptic"
 #: Same-tact WTA among the candidates of one column (spec §4.5): count who beats whom.
-WTA_SYNAPSE_ON_CANDIDATE = "n_beaten_post += int(prio_pre > prio_post or (prio_pre == prio_post and i < j))"
+WTA_SYNAPSE_ON_CANDIDATE = "n_beaten_post += int(prio_pre > prio_post or (prio_pre == prio_post and lower))"
 
 #: Dopamine link Target -> L (spec §4.3 row 3).
 DOPAMINE_SYNAPSE_EQS = "reward : 1 (shared, constant)"

@@ -283,10 +283,11 @@ class CoLaNETNetwork:
             first = np.arange(s.n_columns)[:, None] * M  # first L neuron of every column
             pre, post = (first + a[keep][None, :]).ravel(), (first + b[keep][None, :]).ravel()
             L_L = self._synapses(
-                "L", "L", "L_L", eq.BLOCKING_SYNAPSE_EQS,
+                "L", "L", "L_L", eq.WTA_SYNAPSE_EQS,
                 {"pre": eq.BLOCKING_SYNAPSE_ON_PRE, "wta": eq.WTA_SYNAPSE_ON_CANDIDATE},
                 pre, post, on_event={"pre": "spike", "wta": "cand"},
             )
+            L_L.lower = pre < post
             L_L.wta.when = "before_thresholds"
             L_L.wta.order = 2
         self._synapses("L", "OUT", "L_OUT", eq.EXCITATORY_SYNAPSE_EQS, eq.EXCITATORY_SYNAPSE_ON_PRE, l_idx, l_col)

@@ -230,8 +230,13 @@ def _build_signature(params_shape: NetworkShape, backend: str, threads: int) -> 
         path = Path(__file__).with_name(module)
         if path.is_file():
             sources.update(path.read_bytes())
-    return dict(shape=asdict(params_shape), backend=backend, threads=int(threads), brian2=brian2.__version__,
-                colanet=__version__, sources=sources.hexdigest()[:16])
+    signature = dict(shape=asdict(params_shape), backend=backend, threads=int(threads), brian2=brian2.__version__,
+                     colanet=__version__, sources=sources.hexdigest()[:16])
+    if backend == "cuda":  # a binary serves one GPU architecture and CUDA release
+        from .cuda import cuda_signature
+
+        signature["cuda"] = cuda_signature()
+    return signature
 
 
 def build_standalone(params: CoLaNETParams, shape: NetworkShape, backend: str = "cpp", threads: int = 0,
@@ -308,6 +313,10 @@ def _generate_project(params, shape, backend, threads, build_dir: Path, compile:
     finally:
         device.reinit()
         set_device("runtime")
+        if backend == "cuda":  # later C++ builds get their usual host flags back
+            from .cuda import restore_host_prefs
+
+            restore_host_prefs()
     return manifest
 
 

@@ -94,8 +94,6 @@ def _loop_index_clashes(build_dir) -> list[str]:
 
 
 @needs_toolkit
-@pytest.mark.xfail(strict=True, reason="core change pending: the WTA tie rule `i < j` in L_L's on_pre code clashes "
-                   "with brian2cuda 1.0a7's loop index j (see benchmarks/README.md, CUDA); remove this marker with it")
 def test_cuda_synaptic_code_avoids_template_indices(tmp_path):
     """brian2cuda's synapse kernels loop with ``i``/``j``: model code using ``i``/``j`` does not compile."""
     from colanet_brian.simulate import build_standalone

@@ -240,41 +240,53 @@ def measure(case: Case, data: BenchData, cache_dir, log_path=None) -> dict:
     """Time one training and one test pass of ``case``; return a JSON-ready row."""
     from ..encoding import mean_input_drive
     from ..params import CoLaNETParams
-    from ..readout import accuracy, ensemble_predictions
 
     params = CoLaNETParams(n_copies=case.copies, n_microcolumns=case.microcolumns).validate(data.n_inputs)
-    rho_train, y_train = data.rho_train[:case.n_train], data.y_train[:case.n_train]
-    rho_test, y_test = data.rho_test[:case.n_test], data.y_test[:case.n_test]
     sigma = params.sigma(mean_input_drive(data.rho_train))
     sim, setup_s = _make_simulator(case, params, data, sigma, cache_dir, log_path)
     warmup_s = _warm_up(sim, case, data, log_path)
-    cpu0 = _cpu_seconds()
-    train = sim.run(rho_train, y_train, learning=True)
-    cpu1 = _cpu_seconds()
-    test = sim.run(rho_test, None, learning=False)
-    cpu2 = _cpu_seconds()
-    n_learning = case.copies * 10 * case.microcolumns
-    spikes = input_spikes(np.concatenate([rho_train, rho_test]), params)
     row = dict(group=case.group, label=case.label, backend=case.backend, threads=case.threads,
                block_frames=case.block_frames, data=data.name, n_inputs=data.n_inputs, copies=case.copies,
-               microcolumns=case.microcolumns, n_learning=n_learning, n_synapses=data.n_inputs * n_learning,
-               mean_rho=round(data.mean_rho, 4), n_train=int(len(y_train)), n_test=int(len(y_test)), note=case.note,
-               setup_s=setup_s, warmup_s=warmup_s, compiled_now=bool(sim.compiled_now),
-               compile_s=_compile_seconds(sim), train_s=train.wall_time, test_s=test.wall_time,
-               train_sps=len(y_train) / train.wall_time, test_sps=len(y_test) / test.wall_time,
-               train_cpu_s=cpu1 - cpu0, test_cpu_s=cpu2 - cpu1, train_sps_cpu=len(y_train) / max(cpu1 - cpu0, 1e-9),
-               input_spikes_per_sample=float(spikes.mean()),
-               out_spikes_per_sample=float(train.out_counts.sum() / len(y_train)), **case.extra)
-    row["syn_events_per_sample"] = row["input_spikes_per_sample"] * n_learning
-    ev_train = spikes[:len(y_train)].sum() * n_learning
-    ev_test = spikes[len(y_train):].sum() * n_learning
-    row["ns_per_event_train"] = 1e9 * train.wall_time / max(ev_train, 1)
-    row["ns_per_event_test"] = 1e9 * test.wall_time / max(ev_test, 1)
-    if len(y_test) >= 50:
-        row["test_accuracy"] = accuracy(ensemble_predictions(test.out_counts), y_test)
+               microcolumns=case.microcolumns, n_learning=params.n_copies * 10 * params.n_microcolumns,
+               mean_rho=round(data.mean_rho, 4), note=case.note, setup_s=setup_s, warmup_s=warmup_s,
+               compiled_now=bool(sim.compiled_now), compile_s=_compile_seconds(sim), **case.extra)
+    row["n_synapses"] = data.n_inputs * row["n_learning"]
+    row.update(_timed_passes(sim, case, data))
+    row.update(_event_rates(row, data, case, params))
     del sim
     gc.collect()
     return row
+
+
+def _timed_passes(sim, case: Case, data: BenchData) -> dict:
+    """Wall and CPU time of a training pass and a test pass; OUT activity and test accuracy."""
+    from ..readout import accuracy, ensemble_predictions
+
+    y_train, y_test = data.y_train[:case.n_train], data.y_test[:case.n_test]
+    cpu0 = _cpu_seconds()
+    train = sim.run(data.rho_train[:case.n_train], y_train, learning=True)
+    cpu1 = _cpu_seconds()
+    test = sim.run(data.rho_test[:case.n_test], None, learning=False)
+    cpu2 = _cpu_seconds()
+    out = dict(n_train=len(y_train), n_test=len(y_test), train_s=train.wall_time, test_s=test.wall_time,
+               train_sps=len(y_train) / train.wall_time, test_sps=len(y_test) / test.wall_time,
+               train_cpu_s=cpu1 - cpu0, test_cpu_s=cpu2 - cpu1, train_sps_cpu=len(y_train) / max(cpu1 - cpu0, 1e-9),
+               out_spikes_per_sample=float(train.out_counts.sum() / len(y_train)))
+    if len(y_test) >= 50:
+        out["test_accuracy"] = accuracy(ensemble_predictions(test.out_counts), y_test)
+    return out
+
+
+def _event_rates(row: dict, data: BenchData, case: Case, params) -> dict:
+    """Synaptic events (input spikes x L neurons) per sample and wall-clock ns per event."""
+    rho = np.concatenate([data.rho_train[:case.n_train], data.rho_test[:case.n_test]])
+    spikes = input_spikes(rho, params)
+    ev_train = spikes[:case.n_train].sum() * row["n_learning"]
+    ev_test = spikes[case.n_train:].sum() * row["n_learning"]
+    return dict(input_spikes_per_sample=float(spikes.mean()),
+                syn_events_per_sample=float(spikes.mean()) * row["n_learning"],
+                ns_per_event_train=1e9 * row["train_s"] / max(ev_train, 1),
+                ns_per_event_test=1e9 * row["test_s"] / max(ev_test, 1))
 
 
 def _cpu_seconds() -> float:
