@@ -187,19 +187,24 @@ def _locked(path: Path):
 
 
 @contextlib.contextmanager
-def _output_to(log_path: Path):
+def output_to(log_path: Path | None, append: bool = False):
     """Send this process's stdout/stderr (compiler output included) to ``log_path``.
 
     On failure the end of the log is attached to the exception, so a broken
     build still explains itself without flooding the terminal on success.
+    ``None`` leaves the output alone.
     """
     import sys
 
+    if log_path is None:
+        yield
+        return
+    log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with open(log_path, "w") as log:
+    with open(log_path, "a" if append else "w") as log:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
@@ -307,7 +312,7 @@ def _generate_project(params, shape, backend, threads, build_dir: Path, compile:
         net = CoLaNETNetwork(params, shape)
         net.network.run(shape.block_frames * shape.frame_tacts * ms, namespace=net.namespace)
         t_start = time.time()
-        with _output_to(build_dir / "build.log"):
+        with output_to(build_dir / "build.log"):
             device.build(directory=str(build_dir), compile=compile, run=False, with_output=False)
         manifest = dict(variables=_manifest_variables(net, device), compile_seconds=time.time() - t_start)
     finally:

@@ -178,29 +178,6 @@ class Case:
     extra: dict = field(default_factory=dict)
 
 
-@contextlib.contextmanager
-def _output_to(log_path: Path | None):
-    """Send file descriptors 1 and 2 (compiler chatter) to ``log_path`` while building."""
-    if log_path is None:
-        yield
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(log_path, "ab") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
 def input_spikes(rho: np.ndarray, params) -> np.ndarray:
     """Input spikes of every sample: exact for the accumulator, expected for Bernoulli input."""
     from ..encoding import accumulator_reference
@@ -213,10 +190,10 @@ def input_spikes(rho: np.ndarray, params) -> np.ndarray:
 
 
 def _make_simulator(case: Case, params, data: BenchData, sigma: float, cache_dir, log_path):
-    from ..simulate import Simulator
+    from ..simulate import Simulator, output_to
 
     t0 = time.time()
-    with _output_to(log_path):
+    with output_to(log_path, append=True):
         sim = Simulator(params, data.n_inputs, 10, sigma=sigma, backend=case.backend, block_frames=case.block_frames,
                         seed=0, threads=case.threads, cache_dir=cache_dir)
         if case.backend == "cuda":
@@ -231,7 +208,9 @@ def _warm_up(sim, case: Case, data: BenchData, log_path) -> float:
     if case.backend not in ("runtime", "cython", "numpy"):
         return 0.0
     t0 = time.time()
-    with _output_to(log_path):
+    from ..simulate import output_to
+
+    with output_to(log_path, append=True):
         sim.run(data.rho_train[:1], data.y_train[:1], learning=True)
     return time.time() - t0
 
