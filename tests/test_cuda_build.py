@@ -78,7 +78,9 @@ def test_cuda_codegen(tmp_path):
     assert [f for f in device_flags.split() if f.startswith("-std=")][-1] == "-std=c++17"
     assert "-std=c++17" in host_flags and "-std=c++11" not in host_flags
     assert (tmp_path / "builds" / "cuda_libs" / "libcurand.so").exists()
-    noise = (build_dir / "code_objects" / "L_pre_input_codeobject.cu").read_text()
+    # Brian2 adds a suffix (_1, ...) to code object names already used in this process
+    (source,) = sorted((build_dir / "code_objects").glob("L_pre_input_codeobject*.cu"))
+    noise = source.read_text()
     assert "__host__ __device__ static inline double colanet_uniform" in noise
 
 
