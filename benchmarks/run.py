@@ -3,8 +3,8 @@
 
 Usage::
 
-    python benchmarks/run.py --quick          # about a minute with a warm build cache
-    python benchmarks/run.py                  # full table (~15-25 min on 2 cores, 9 C++ builds when cold)
+    python benchmarks/run.py --quick          # ~10 s with a warm build cache, ~2 min cold
+    python benchmarks/run.py                  # full table (~15-20 min on 2 quiet cores, 8 C++ builds when cold)
     python benchmarks/run.py --only backends  # one group
 
 Prints the table and writes ``benchmarks/results/bench[-quick].json`` (or ``--out``).
