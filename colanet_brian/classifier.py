@@ -97,6 +97,9 @@ class CoLaNETClassifier:
         Samples per simulation run (default: `balanced_block` of the training set).
     threads : int
         OpenMP threads for the ``cpp`` backend.
+    workers : int
+        Standalone backends: binaries the copies are split over, run side by
+        side (`simulate.split_copies`); the spikes are the same as with one.
     cache_dir : path, optional
         Standalone build cache.
     record_spikes : bool
@@ -106,12 +109,13 @@ class CoLaNETClassifier:
     """
 
     def __init__(self, params: CoLaNETParams | None = None, *, backend="runtime", seed=0, block_frames=None,
-                 threads=0, cache_dir=None, record_spikes=False, progress=True):
+                 threads=0, workers=1, cache_dir=None, record_spikes=False, progress=True):
         self.params = (params or CoLaNETParams()).validate()
         self.backend = backend
         self.seed = int(seed)
         self.block_frames = block_frames
         self.threads = threads
+        self.workers = int(workers)
         self.cache_dir = cache_dir
         self.record_spikes = record_spikes
         self.progress = progress
@@ -153,7 +157,7 @@ class CoLaNETClassifier:
         block = self.block_frames or balanced_block(n_train, max_block)
         return Simulator(self.params, self.n_inputs, self.n_classes, sigma=self.sigma, backend=self.backend,
                          block_frames=block, seed=self.seed, threads=self.threads, cache_dir=self.cache_dir,
-                         record_spikes=self.record_spikes)
+                         record_spikes=self.record_spikes, workers=self.workers)
 
     # ------------------------------------------------------------------
     def fit(self, X, y, class_names=None, record_frames=None, snapshots=0) -> CoLaNETClassifier:

@@ -155,6 +155,9 @@ def load_dataset(name: str | Path = "digits", seed: int = 0, test_size: float = 
     key = str(name)
     if key in LOADERS:
         return LOADERS[key](seed=seed, test_size=test_size, **kwds)
+    if Path(key).is_dir():
+        raise ValueError(f"{key} is a folder: for images (one sub-folder per class) choose an encoder, e.g. "
+                         "`--encoder efficientnet_lite0` (load_encoded), or pass an .npz feature file")
     if key.endswith(".npz") or Path(key).exists():
         return load_npz_features(key, seed=seed, test_size=test_size)
     raise ValueError(f"unknown data set {key!r}: use one of {sorted(LOADERS)} or a path to an .npz feature file")

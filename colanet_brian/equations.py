@@ -171,11 +171,12 @@ forced_persistent : boolean (shared, constant)  # stability rule reads "last spi
 force_mode_id : integer (shared, constant)  # index into params.FORCE_MODES
 plastic : boolean (shared, constant)   # plasticity on (training) or off (testing)
 column : integer (constant)            # global column index: copy * n_classes + class
+i_offset : integer (shared, constant)  # ensemble index of neuron 0: keeps the random streams when copies are split over processes
 """ + linked_declarations("L")
 
 #: Spec §5.2 steps 1-2 (and the frame-start reset of §5.2 / §17 [INF]); clears this tact's inputs.
 LEARNING_NEURON_PRE_INPUT = """
-v = v * lam * int(phase != 0) + s_stoch * colanet_uniform(rng_seed, i, tact, SALT_NOISE)
+v = v * lam * int(phase != 0) + s_stoch * colanet_uniform(rng_seed, i + i_offset, tact, SALT_NOISE)
 I_dend = 0
 D = 0
 force_req = False
@@ -188,7 +189,7 @@ v = clip(v + I_dend * int(not blocked), 0.0, inf)
 unconditional = force_req and force_mode_id != FORCE_INPUT
 cand = unconditional or (not blocked and v >= theta0 + theta_add)
 by_potential = (unconditional and force_mode_id == FORCE_MAX) or (not unconditional and not wta_random)
-prio = int(cand) * (1 + int(unconditional) + 0.5 * (int(by_potential) * v / (1 + v) + int(not by_potential) * colanet_uniform(rng_seed, i, tact, SALT_WTA)))
+prio = int(cand) * (1 + int(unconditional) + 0.5 * (int(by_potential) * v / (1 + v) + int(not by_potential) * colanet_uniform(rng_seed, i + i_offset, tact, SALT_WTA)))
 """
 
 #: Custom event of WTA candidates (evaluated before the threshold).

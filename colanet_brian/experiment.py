@@ -25,6 +25,7 @@ class ExperimentConfig:
     seed: int = 0
     block_frames: int | None = None
     threads: int = 0
+    workers: int = 1
     cache_dir: str | None = None
     record_spikes: bool = True
     progress: bool = True
@@ -49,7 +50,7 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     order = np.random.default_rng(config.seed).permutation(len(data.y_train))
     X_train, y_train = data.X_train[order], data.y_train[order]
     clf = CoLaNETClassifier(params, backend=config.backend, seed=config.seed, block_frames=config.block_frames,
-                            threads=config.threads, cache_dir=config.cache_dir,
+                            threads=config.threads, workers=config.workers, cache_dir=config.cache_dir,
                             record_spikes=config.record_spikes, progress=config.progress)
     t0 = time.time()
     k, n = config.raster_frames, len(y_train)

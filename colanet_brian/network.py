@@ -70,6 +70,9 @@ CARRIED_STATE = {
 }
 #: Carried only when one-factor plasticity is compiled in.
 ONE_FACTOR_STATE = ("t_1f",)
+#: Tact stamps that start at `equations.NEVER` (no spike, arrival or block yet).
+NEVER_STAMPS = ("R.t_arr", "L.block_until", "L.t_last", "L.t_last_unf", "L.t_first", "OUT.block_until",
+                "GATE.block_until", "R_L.t_1f")
 #: The learned state that a trained model file holds.
 LEARNED_STATE = {"L": ("theta_add", "s", "F"), "R_L": ("r", "w")}
 
@@ -201,7 +204,6 @@ class CoLaNETNetwork:
         R.resetter["spike"].when = "end"
         self._add(R)
         self._link(R, "R")
-        R.t_arr = eq.NEVER
 
         target = self._add(NeuronGroup(s.n_classes, eq.TARGET_EQS, threshold=eq.TARGET_THRESHOLD, reset="", name="Target"))
         self._link(target, "target")
@@ -232,8 +234,6 @@ class CoLaNETNetwork:
         L.run_on_event("dopa", eq.LEARNING_NEURON_ON_DOPAMINE, when="after_resets", order=4)
         L.run_on_event("renorm", eq.LEARNING_NEURON_ON_RENORM, when="after_resets", order=6)
         L.column = np.arange(s.n_learning) // s.n_microcolumns
-        for var in ("block_until", "t_last", "t_last_unf", "t_first"):
-            setattr(L, var, eq.NEVER)
 
         for name in ("OUT", "GATE"):
             relay = self._add(NeuronGroup(s.n_columns, eq.RELAY_NEURON_EQS, threshold=eq.RELAY_NEURON_THRESHOLD,
@@ -241,7 +241,6 @@ class CoLaNETNetwork:
             self._link(relay, "relay")
             relay.run_regularly(eq.RELAY_NEURON_PRE_INPUT, when="groups", name=f"{name}_pre_input")
             relay.column = np.arange(s.n_columns)
-            relay.block_until = eq.NEVER
 
     def _synapses(self, source, target, name, model, on_pre, i, j, delay_tacts=0, **kwds):
         syn = Synapses(self.objects[source], self.objects[target], model=model, on_pre=on_pre, name=name, **kwds)
@@ -324,16 +323,22 @@ class CoLaNETNetwork:
                     yield obj, var, value
 
     def initial_state(self, sigma: float) -> dict:
-        """Fresh learned state: every plastic weight at ``w_init`` (spec §6)."""
+        """Fresh state: every plastic weight at ``w_init`` (spec §6), every tact stamp "never".
+
+        The one home of initial values: every engine starts from these
+        (carried variables not listed here start at 0).
+        """
         p = self.params
         w_min, w_max, w0 = p.w_min * sigma, p.w_max * sigma, p.w_init * sigma
         n_syn = self.shape.n_inputs * self.shape.n_learning
         theta = p.k_theta * self.shape.n_inputs * max(w0, 0.0)
-        return {
+        state = {name: eq.NEVER for name in NEVER_STAMPS}
+        state.update({
             "R_L.r": np.full(n_syn, CoLaNETParams.initial_resource(w_min, w_max, w0)),
             "R_L.w": np.full(n_syn, w0),
             "L.theta_add": np.full(self.shape.n_learning, theta),
-        }
+        })
+        return state
 
     def carried_variables(self):
         """``(object_name, variable)`` pairs of the state carried between runs."""

@@ -22,6 +22,7 @@ binary without rebuilding the Brian2 objects at all.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -46,8 +47,6 @@ BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 STANDALONE_BACKENDS = ("cpp", "cuda")
 #: Spike monitors a network may have (`network.CoLaNETNetwork._build_monitors`).
 MONITORS = ("OUT_spikes", "L_spikes", "GATE_spikes", "Target_spikes", "R_spikes")
-_NEVER_FIELDS = ("R.t_arr", "L.block_until", "L.t_last", "L.t_last_unf", "L.t_first", "OUT.block_until",
-                 "GATE.block_until", "R_L.t_1f")
 
 
 def default_cache_dir() -> Path:
@@ -99,13 +98,8 @@ def _runtime_device(backend: str):
 
 def _initial_values(net: CoLaNETNetwork, sigma: float) -> dict:
     """Initial value of every carried state variable, as ``{"Obj.var": value}``."""
-    from .equations import NEVER
-
     values = {f"{obj}.{var}": 0 for obj, var in net.carried_variables()}
-    for name in _NEVER_FIELDS:
-        if name in values:
-            values[name] = NEVER
-    values.update(net.initial_state(sigma))
+    values.update({name: value for name, value in net.initial_state(sigma).items() if name in values})
     return values
 
 
@@ -328,7 +322,7 @@ def _generate_project(params, shape, backend, threads, build_dir: Path, compile:
 def _manifest_variables(net: CoLaNETNetwork, device) -> dict:
     names = [f"{o}.{v}" for o, v in net.carried_variables()]
     names += [f"{obj.name}.{var}" for obj, var, _ in net.parameter_items(1.0)]
-    names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach"]
+    names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach", "L.i_offset"]
     for mon in MONITORS:
         if mon in net.objects:
             names += [f"{mon}.i", f"{mon}.t"]
@@ -427,6 +421,109 @@ class _StandaloneEngine:
 
 
 # ---------------------------------------------------------------------------
+# Copies split over processes
+# ---------------------------------------------------------------------------
+#: Per-copy populations and the number of their elements per copy, in units of
+#: ``n_classes`` (OUT, GATE) or ``n_classes * n_microcolumns`` (L).
+_PER_COLUMN = ("OUT", "GATE", "OUT_spikes", "GATE_spikes")
+_PER_LEARNING = ("L", "L_spikes")
+
+
+def split_copies(n_copies: int, workers: int) -> list[tuple[int, int]]:
+    """``[(first_copy, n_copies), ...]``: the copies of an ensemble in nearly equal parts.
+
+    Parameters
+    ----------
+    n_copies : int
+        Copies in the ensemble.
+    workers : int
+        Parts wanted (capped at ``n_copies``).
+    """
+    workers = max(1, min(int(workers), int(n_copies)))
+    sizes = [n_copies // workers + (k < n_copies % workers) for k in range(workers)]
+    starts = np.cumsum([0] + sizes[:-1])
+    return [(int(a), int(b)) for a, b in zip(starts, sizes, strict=True)]
+
+
+class _SplitEngine:
+    """Several standalone binaries, each simulating some copies of one ensemble, side by side.
+
+    The copies of an ensemble never interact (spec §9): they share only the
+    input R and the teacher Target.  Each part runs its own compiled network of
+    ``n_copies / workers`` copies in its own process (the binary); the parts of
+    a block run concurrently from threads, which wait on the processes.  L's
+    random streams are keyed by the ensemble-wide neuron index (``L.i_offset``),
+    and the inputs, the teacher and the block seeds are the same in every part,
+    so the split ensemble produces the same spikes as the whole one.
+    """
+
+    def __init__(self, shape: NetworkShape, parts: list[tuple[int, int, _StandaloneEngine]]):
+        self.shape = shape
+        self.parts = parts  # (first_copy, n_copies, engine)
+        for first, _, engine in parts:
+            engine.set_values({"L.i_offset": first * shape.n_classes * shape.n_microcolumns})
+
+    def _slice(self, name: str, first: int, count: int):
+        """Elements of ``name`` that belong to copies ``first .. first+count-1`` (None: shared by all)."""
+        obj = name.split(".")[0]
+        K, M = self.shape.n_classes, self.shape.n_microcolumns
+        if obj in _PER_COLUMN:
+            return slice(first * K, (first + count) * K)
+        if obj in _PER_LEARNING:
+            return slice(first * K * M, (first + count) * K * M)
+        if obj == "R_L":
+            return slice(first * K * M, (first + count) * K * M)  # along the postsynaptic axis
+        return None
+
+    def set_values(self, values: dict):
+        for first, count, engine in self.parts:
+            part = {}
+            for name, value in values.items():
+                if name == "L.i_offset":
+                    continue
+                where = self._slice(name, first, count)
+                array = np.asarray(value)
+                if where is None or array.ndim == 0 or array.size == 1:
+                    part[name] = value
+                elif name.startswith("R_L."):
+                    part[name] = array.reshape(self.shape.n_inputs, -1)[:, where].ravel()
+                else:
+                    part[name] = array[where]
+            engine.set_values(part)
+
+    def get_values(self, names) -> dict:
+        out = {}
+        for name in names:
+            pieces = [engine.get_values([name])[name] for _, _, engine in self.parts]
+            if self._slice(name, 0, 1) is None or pieces[0].ndim == 0:
+                out[name] = pieces[0]
+            elif name.startswith("R_L."):
+                out[name] = np.hstack([p.reshape(self.shape.n_inputs, -1) for p in pieces]).ravel()
+            else:
+                out[name] = np.concatenate(pieces)
+        return out
+
+    def run(self, stim, labels, record_mask, n_frames, progress=None) -> dict:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=len(self.parts)) as pool:
+            futures = [pool.submit(engine.run, stim, labels, record_mask, n_frames, progress if k == 0 else None)
+                       for k, (_, _, engine) in enumerate(self.parts)]
+            results = [f.result() for f in futures]
+        spikes = {}
+        for name in results[0]:
+            if self._slice(name, 0, 1) is None:  # input and teacher spikes: the same in every part
+                spikes[name] = results[0][name]
+                continue
+            offsets = [self._slice(name, first, 1).start for first, _, _ in self.parts]
+            i = np.concatenate([res[name][0] + off for res, off in zip(results, offsets, strict=True)])
+            t = np.concatenate([res[name][1] for res in results])
+            order = np.lexsort((i, t))  # the order a single monitor records: by tact, then index
+            spikes[name] = (i[order], t[order])
+        return spikes
+
+
+# ---------------------------------------------------------------------------
 class Simulator:
     """A CoLaNET network on one backend, fed block by block.
 
@@ -450,6 +547,10 @@ class Simulator:
         Build cache root for standalone backends.
     record_spikes : bool
         Also record every L spike (for rasters and microcolumn usage).
+    workers : int
+        Standalone backends: split the copies over this many binaries that run
+        side by side (`_SplitEngine`; same spikes as one binary).  Runtime
+        backends accept only 1.
 
     Attributes
     ----------
@@ -460,9 +561,13 @@ class Simulator:
     """
 
     def __init__(self, params: CoLaNETParams, n_inputs: int, n_classes: int, *, sigma: float, backend="runtime",
-                 block_frames=1000, seed=0, threads=0, cache_dir=None, record_spikes=False):
+                 block_frames=1000, seed=0, threads=0, cache_dir=None, record_spikes=False, workers=1):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        if int(workers) < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        if int(workers) > 1 and backend not in STANDALONE_BACKENDS:
+            raise ValueError(f"workers > 1 needs a standalone backend {STANDALONE_BACKENDS}, not {backend!r}")
         self.params = params.validate(n_inputs)
         self.shape = NetworkShape.from_params(params, n_inputs, n_classes, block_frames, record_spikes)
         self.backend = backend
@@ -473,10 +578,8 @@ class Simulator:
         self.block_index = 0
         t0 = time.time()
         if backend in STANDALONE_BACKENDS:
-            build_dir, manifest, self.compiled_now = build_standalone(params, self.shape, backend, threads, cache_dir)
+            self.engine, self.build_dir = self._standalone_engine(params, backend, threads, cache_dir, int(workers))
             self.compile_seconds = time.time() - t0 if self.compiled_now else 0.0
-            self.engine = _StandaloneEngine(build_dir, manifest, self.shape)
-            self.build_dir = build_dir
             # parameters and state are rebuilt in Python: the binary is not touched again
             self._net_for_values = _ValuesOnlyNetwork(params, self.shape)
             net_like = self._net_for_values
@@ -487,6 +590,19 @@ class Simulator:
             self.build_dir = None
         self.engine.set_values(_initial_values(net_like, self.sigma))
         self.set_params(params)
+
+    def _standalone_engine(self, params, backend, threads, cache_dir, workers):
+        """One binary for the whole ensemble, or one per part of its copies (`split_copies`)."""
+        parts = []
+        for first, count in split_copies(self.shape.n_copies, workers):
+            shape = dataclasses.replace(self.shape, n_copies=count)
+            build_dir, manifest, compiled = build_standalone(params.replace(n_copies=count), shape, backend, threads,
+                                                             cache_dir)
+            self.compiled_now |= compiled
+            parts.append((first, count, _StandaloneEngine(build_dir, manifest, shape)))
+        if len(parts) == 1:
+            return parts[0][2], parts[0][2].build_dir
+        return _SplitEngine(self.shape, parts), parts[0][2].build_dir
 
     # ------------------------------------------------------------------
     def set_params(self, params: CoLaNETParams, sigma: float | None = None):

@@ -81,3 +81,33 @@ def test_cython_runtime_matches_cpp_standalone(digits_small, build_cache):
     compiled, cpp_test = _fit("cpp", digits_small, build_cache)
     np.testing.assert_array_equal(runtime.training.counts, compiled.training.counts)
     np.testing.assert_array_equal(rt_test.counts, cpp_test.counts)
+
+
+def test_copies_split_over_binaries_give_the_same_spikes(digits_small, build_cache):
+    """Three copies as binaries of 2 + 1 copies: same votes, L spikes and learned state as one binary (noise on)."""
+    Xtr, ytr, Xte, yte, names = digits_small
+    runs = []
+    for workers in (1, 2):
+        clf = CoLaNETClassifier(CoLaNETParams(**{**SMALL, "n_copies": 3}), backend="cpp", seed=3, block_frames=60,
+                                cache_dir=build_cache, record_spikes=True, progress=False, workers=workers)
+        clf.fit(Xtr, ytr, names)
+        runs.append((clf, clf.evaluate(Xte, yte)))
+    (one, one_test), (split, split_test) = runs
+    assert one.training.counts[:, 2].sum() > 0  # the last copy, simulated by the second binary, takes part
+    np.testing.assert_array_equal(one.training.counts, split.training.counts)
+    np.testing.assert_array_equal(one_test.counts, split_test.counts)
+    for key in ("L_spikes", "OUT_spikes", "GATE_spikes"):
+        for a, b in zip(one.training.spikes[key], split.training.spikes[key], strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=key)
+    state_one, state_split = one.learned_state(), split.learned_state()
+    for key in state_one:
+        np.testing.assert_array_equal(state_one[key], state_split[key], err_msg=key)
+
+
+def test_split_copies_rejects_runtime_backends():
+    from colanet_brian.simulate import Simulator, split_copies
+
+    assert split_copies(15, 2) == [(0, 8), (8, 7)]
+    assert split_copies(3, 8) == [(0, 1), (1, 1), (2, 1)]
+    with pytest.raises(ValueError, match="standalone"):
+        Simulator(CoLaNETParams(**SMALL), 64, 10, sigma=1.0, backend="numpy", workers=2)

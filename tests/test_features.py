@@ -386,3 +386,18 @@ def test_extraction_resumes_after_sigkill(tmp_path, one_thread):
     assert meta["resumed_images"] == 6 and meta["encoded_images"] == 4
     with np.load(out) as a, np.load(tmp_path / "fresh.npz") as b:
         np.testing.assert_array_equal(a["X"], b["X"])  # features from the killed process == fresh ones
+
+
+def test_cli_run_on_an_image_folder_encodes_then_trains(tmp_path, capsys):
+    """`colanet run FOLDER --encoder NAME --random-weights` passes the encoder options through, end to end."""
+    folder = make_folder(tmp_path / "imgs", per_class=6)
+    out = tmp_path / "run"
+    assert cli_main(["run", "--dataset", str(folder), "--out", str(out), "--no-progress", "--backend", "numpy",
+                     "--copies", "1", "--microcolumns", "2", "--no-baselines"]) == 1  # a folder needs --encoder
+    assert "--encoder" in capsys.readouterr().err and not out.exists()
+    assert cli_main(["run", "--dataset", str(folder), "--encoder", TINY, "--random-weights", "--batch-size", "5",
+                     "--out", str(out), "--no-progress", "--backend", "numpy", "--copies", "1", "--microcolumns", "2",
+                     "--no-baselines"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["dataset"]["n_features"] == 256
+    assert results["dataset"]["encoder"] == TINY

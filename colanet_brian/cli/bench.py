@@ -158,6 +158,8 @@ class Case:
         Samples timed in the training and the test pass.
     copies, microcolumns : int
         Network size (``n_classes`` is 10 everywhere).
+    workers : int
+        Binaries the copies are split over, run side by side (`simulate.split_copies`).
     data : str
         Key of the data set (``"digits"``, ``"fashion"``, ``"effnet"``).
     note : str
@@ -173,6 +175,7 @@ class Case:
     n_test: int = 360
     copies: int = 15
     microcolumns: int = 10
+    workers: int = 1
     data: str = "digits"
     note: str = ""
     extra: dict = field(default_factory=dict)
@@ -195,7 +198,7 @@ def _make_simulator(case: Case, params, data: BenchData, sigma: float, cache_dir
     t0 = time.time()
     with output_to(log_path, append=True):
         sim = Simulator(params, data.n_inputs, 10, sigma=sigma, backend=case.backend, block_frames=case.block_frames,
-                        seed=0, threads=case.threads, cache_dir=cache_dir)
+                        seed=0, threads=case.threads, cache_dir=cache_dir, workers=case.workers)
         if case.backend == "cuda":
             from ..cuda import restore_host_prefs
 
@@ -224,7 +227,7 @@ def measure(case: Case, data: BenchData, cache_dir, log_path=None) -> dict:
     sigma = params.sigma(mean_input_drive(data.rho_train))
     sim, setup_s = _make_simulator(case, params, data, sigma, cache_dir, log_path)
     warmup_s = _warm_up(sim, case, data, log_path)
-    row = dict(group=case.group, label=case.label, backend=case.backend, threads=case.threads,
+    row = dict(group=case.group, label=case.label, backend=case.backend, threads=case.threads, workers=case.workers,
                block_frames=case.block_frames, data=data.name, n_inputs=data.n_inputs, copies=case.copies,
                microcolumns=case.microcolumns, n_learning=params.n_copies * 10 * params.n_microcolumns,
                mean_rho=round(data.mean_rho, 4), note=case.note, setup_s=setup_s, warmup_s=warmup_s,
@@ -328,12 +331,22 @@ def scaling_cases(quick: bool) -> list[Case]:
 
 
 def fashion_cases(quick: bool, threads: tuple[int, ...]) -> list[Case]:
-    """2,000-sample Fashion-MNIST training passes behind the 60,000-sample estimate."""
+    """2,000-sample Fashion-MNIST training passes behind the 60,000-sample estimate.
+
+    One row per OpenMP setting of a single binary, and one with the copies
+    split over one binary per CPU core (`simulate.split_copies`, the
+    ``colanet run`` default for ``cpp``).
+    """
     if quick:
         return []
     g = "Fashion-MNIST 60k-pass estimate (784 inputs, 15 copies, M=10)"
-    return [Case(g, f"cpp_standalone, {'1 thread' if t == 0 else f'{t} OpenMP threads'}", "cpp", t, 1000, 2000, 1000,
-                 data="fashion") for t in threads]
+    cases = [Case(g, f"cpp_standalone, {'1 thread' if t == 0 else f'{t} OpenMP threads'}", "cpp", t, 1000, 2000, 1000,
+                  data="fashion") for t in threads]
+    cores = os.cpu_count() or 1
+    if cores > 1:
+        cases.append(Case(g, f"cpp_standalone, copies split over {min(cores, 15)} binaries", "cpp", 0, 1000, 2000, 1000,
+                          workers=min(cores, 15), data="fashion"))
+    return cases
 
 
 def load_data(key: str, quick: bool) -> BenchData:
@@ -366,7 +379,7 @@ def fashion_estimate(rows: list[dict]) -> list[dict]:
             continue
         run_s = FASHION_TRAIN_SIZE / r["train_sps"]
         cpu_run_s = FASHION_TRAIN_SIZE / r["train_sps_cpu"]
-        cores = min(os.cpu_count() or 1, max(1, r["threads"]))  # the floor of the cores this row could use
+        cores = min(os.cpu_count() or 1, max(1, r["threads"], r.get("workers", 1)))  # cores this row could use
         floor_s = FASHION_TRAIN_SIZE * r["syn_events_per_sample"] * FLOOR_NS_PER_EVENT * 1e-9 / cores
         out.append(dict(label=r["label"], measured_samples=r["n_train"], est_train_pass_s=run_s,
                         est_train_pass_cpu_s=cpu_run_s,

@@ -7,8 +7,8 @@ import argparse
 from ..simulate import BACKENDS
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """Parameter file, copies, microcolumns, backend, seed, threads, block size."""
+def add_model_options(parser: argparse.ArgumentParser, split_copies: bool = True) -> None:
+    """Parameter file, copies, microcolumns, backend, seed, threads, block size (and ``--split-copies``)."""
     g = parser.add_argument_group("model and simulation")
     g.add_argument("--params", default=None, help="parameter JSON file or a named set in models/ (default: built-in)")
     g.add_argument("--copies", type=int, default=None, help="CoLaNET copies in the ensemble (default from params: 15)")
@@ -23,6 +23,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--block-frames", type=int, default=None, help="samples per simulation run (default 1000)")
     g.add_argument("--cache-dir", default=None, help="standalone build cache (default ~/.cache/colanet-brian)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    if split_copies:
+        g.add_argument("--split-copies", type=int, default=0, metavar="N",
+                       help="run the ensemble's copies as N binaries side by side (cpp/cuda; same spikes as one "
+                            "binary); 0 = one per CPU core for cpp (default), 1 = a single binary")
+
+
+def split_copies_from_args(args) -> int:
+    """Binaries the copies are split over: ``--split-copies``, or one per CPU core for ``cpp``."""
+    import os
+
+    n = getattr(args, "split_copies", 1)
+    if n < 0:
+        raise ValueError(f"--split-copies must be >= 0, got {n}")
+    if n == 0:
+        return max(1, os.cpu_count() or 1) if args.backend == "cpp" else 1
+    return n
 
 
 def params_from_args(args):

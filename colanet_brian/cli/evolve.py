@@ -78,7 +78,7 @@ def register(sub):
                    "the population; 1 evaluates in this process)")
     e.add_argument("--scheduler", default=None, metavar="ADDRESS", help="evaluate on this Dask scheduler "
                    "(e.g. tcp://host:8786); without --cache-dir every worker builds into its own directory")
-    add_model_options(p)
+    add_model_options(p, split_copies=False)  # --workers spreads individuals instead
     p.set_defaults(func=main, backend=None, seed=None, threads=None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import add_model_options, params_from_args
+from .common import add_model_options, params_from_args, split_copies_from_args
 
 
 def register(sub):
@@ -14,6 +14,13 @@ def register(sub):
                    help="digits, fashion-mnist, or a path to an .npz feature file (X, y, class_names[, split])")
     p.add_argument("--encoder", default=None,
                    help="image encoder for image data sets (e.g. efficientnet_lite0); default: raw pixels")
+    e = p.add_argument_group("image encoder (with --encoder)")
+    e.add_argument("--weights", default=None, metavar="PATH",
+                   help="encoder weights file (state dict or safetensors) instead of the model hub")
+    e.add_argument("--random-weights", action="store_true",
+                   help="untrained encoder weights (tests only: the features mean nothing)")
+    e.add_argument("--batch-size", type=int, default=32, help="images per encoder batch (default 32)")
+    e.add_argument("--encoder-device", default="cpu", help="torch device of the encoder (cpu, cuda)")
     p.add_argument("--test-size", type=float, default=0.2, help="test fraction where the data has no fixed split")
     p.add_argument("--out", default="results", help="output directory (default: ./results)")
     p.add_argument("--no-baselines", action="store_true", help="skip logistic regression and kNN")
@@ -31,7 +38,10 @@ def load_data(args):
         except ImportError as err:
             raise RuntimeError(f"--encoder needs the feature extractors: {err}") from None
         return load_encoded(args.dataset, args.encoder, seed=args.seed, test_size=args.test_size,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, weights=args.weights, random_weights=args.random_weights,
+                            batch_size=args.batch_size, device=args.encoder_device)
+    if args.weights or args.random_weights:
+        raise ValueError("--weights/--random-weights need --encoder NAME")
     return load_dataset(args.dataset, seed=args.seed, test_size=args.test_size)
 
 
@@ -41,7 +51,7 @@ def main(args):
     params = params_from_args(args)
     data = load_data(args)
     config = ExperimentConfig(backend=args.backend, seed=args.seed, block_frames=args.block_frames,
-                              threads=args.threads, cache_dir=args.cache_dir, progress=not args.no_progress,
+                              threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir, progress=not args.no_progress,
                               baselines=not args.no_baselines)
     results = run_experiment(data, params, config, out_dir=args.out)
     print(format_table(results))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import add_model_options, params_from_args
+from .common import add_model_options, params_from_args, split_copies_from_args
 
 
 def register(sub):
@@ -27,6 +27,8 @@ def register(sub):
     e.add_argument("--all", action="store_true", help="evaluate every row (ignore the split)")
     e.add_argument("--seed", type=int, default=0, help="seed of the split (must match training)")
     e.add_argument("--backend", default="cpp", help="Brian2 backend (default cpp)")
+    e.add_argument("--split-copies", type=int, default=0, metavar="N",
+                   help="copies run as N binaries side by side (0 = one per CPU core for cpp)")
     e.add_argument("--json", default=None, help="also write the accuracies to this JSON file")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=evaluate)
@@ -53,7 +55,8 @@ def train(args):
     data = _load(args)
     order = np.random.default_rng(args.seed).permutation(len(data.y_train))
     clf = CoLaNETClassifier(params, backend=args.backend, seed=args.seed, block_frames=args.block_frames,
-                            threads=args.threads, cache_dir=args.cache_dir, progress=not args.no_progress)
+                            threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir,
+                            progress=not args.no_progress)
     clf.fit(data.X_train[order], data.y_train[order], data.class_names)
     path = clf.save(args.output)
     print(f"trained on {len(order)} samples ({clf.simulator.shape.n_copies} copies); online accuracy "
@@ -67,7 +70,8 @@ def evaluate(args):
 
     if not Path(args.model).is_file():
         raise FileNotFoundError(f"model file not found: {args.model}")
-    clf = CoLaNETClassifier.load(args.model, backend=args.backend, progress=not args.no_progress)
+    clf = CoLaNETClassifier.load(args.model, backend=args.backend, workers=split_copies_from_args(args),
+                                 progress=not args.no_progress)
     data = _load(args)
     if list(data.class_names) != list(clf.class_names):
         raise ValueError(f"the feature file's classes {data.class_names} differ from the model's {clf.class_names}")
