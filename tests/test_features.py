@@ -388,8 +388,9 @@ def test_extraction_resumes_after_sigkill(tmp_path, one_thread):
         np.testing.assert_array_equal(a["X"], b["X"])  # features from the killed process == fresh ones
 
 
-def test_cli_run_on_an_image_folder_encodes_then_trains(tmp_path, capsys):
+def test_cli_run_on_an_image_folder_encodes_then_trains(tmp_path, capsys, monkeypatch):
     """`colanet run FOLDER --encoder NAME --random-weights` passes the encoder options through, end to end."""
+    monkeypatch.setenv("COLANET_CACHE", str(tmp_path / "cache"))  # the feature cache stays in the test's folder
     folder = make_folder(tmp_path / "imgs", per_class=6)
     out = tmp_path / "run"
     assert cli_main(["run", "--dataset", str(folder), "--out", str(out), "--no-progress", "--backend", "numpy",
@@ -401,3 +402,4 @@ def test_cli_run_on_an_image_folder_encodes_then_trains(tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     assert results["dataset"]["n_features"] == 256
     assert results["dataset"]["encoder"] == TINY
+    assert list((tmp_path / "cache" / "features").glob("imgs-test_efficientnet-*.npz"))
