@@ -38,11 +38,17 @@ def load_data(args):
         except ImportError as err:
             raise RuntimeError(f"--encoder needs the feature extractors: {err}") from None
         return load_encoded(args.dataset, args.encoder, seed=args.seed, test_size=args.test_size,
-                            progress=not args.no_progress, weights=args.weights, random_weights=args.random_weights,
-                            batch_size=args.batch_size, device=args.encoder_device)
-    if args.weights or args.random_weights:
+                            progress=not args.no_progress, **_encoder_options(args))
+    if any(_encoder_options(args).get(k) for k in ("weights", "random_weights")):
         raise ValueError("--weights/--random-weights need --encoder NAME")
     return load_dataset(args.dataset, seed=args.seed, test_size=args.test_size)
+
+
+def _encoder_options(args) -> dict:
+    """Encoder options of the command (``colanet evolve`` shares `load_data` and has none)."""
+    options = dict(weights=getattr(args, "weights", None), random_weights=getattr(args, "random_weights", False),
+                   batch_size=getattr(args, "batch_size", 32), device=getattr(args, "encoder_device", "cpu"))
+    return options
 
 
 def main(args):
