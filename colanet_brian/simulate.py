@@ -348,7 +348,8 @@ class _StandaloneEngine:
         if work_dir:
             self.work_dir = Path(work_dir)
         else:  # a private scratch directory, removed with the engine
-            self.work_dir = Path(tempfile.mkdtemp(prefix="colanet-run-"))
+            tmp = tempfile.gettempdir()
+            self.work_dir = Path(tempfile.mkdtemp(prefix="colanet-run-", dir=tmp if tmp == tmp.lower() else "/tmp"))
             weakref.finalize(self, shutil.rmtree, str(self.work_dir), True)
         self.values: dict = {}
 
@@ -375,7 +376,8 @@ class _StandaloneEngine:
             return f"{name}={int(item) if isinstance(item, (bool, np.bool_)) else repr(item)}"
         if spec["size"] is not None and array.size != spec["size"]:
             raise ValueError(f"{name}: expected {spec['size']} values, got {array.size}")
-        path = run_dir / f"{name}.dat"
+        # lower case: brian2cuda 1.0a7's set_variable_by_name lowercases the whole argument, path included
+        path = run_dir / f"{name.lower()}.dat"
         np.ascontiguousarray(array.ravel()).tofile(path)
         return f"{name}={path}"
 
