@@ -54,6 +54,7 @@ def namespace_constants(params, n_inputs: int) -> dict:
         FRAME_TACTS=int(params.frame_tacts),
         PRESENT_TACTS=int(params.present_tacts),
         LABEL_TACT=int(params.label_tact),
+        DOPAMINE_TACT=int(params.label_tact) + int(params.dopamine_delay) - 1,
         RESET_PER_SAMPLE=bool(params.reset_accumulator_per_sample),
         N_AFF=int(n_inputs),
         SALT_NOISE=SALT_NOISE,
@@ -317,6 +318,15 @@ TARGET_EQS = """
 teach : boolean (shared, constant)   # the teacher is active (training)
 """ + linked_declarations("target")
 TARGET_THRESHOLD = "teach and phase == LABEL_TACT and abs(label(frame_t) - i) < 0.5"
+
+#: The label spike as the dopamine synapses see it: the same neuron, ``dopamine_delay - 1`` tacts later.
+#: This is the Target -> L delay of spec §4.3 (KNP delay d = d-1 tacts here) written as a delayed event
+#: of the deterministic label receptor instead of a synaptic delay.  Exactly equivalent (the label spike
+#: is a fixed function of the frame, and params.validate keeps it inside the frame), and it leaves every
+#: pathway of the network without delay: brian2cuda 1.0a7's circular eventspaces assume thresholds run
+#: before synapses, so a delayed pathway next to an undelayed one from the same group (Target -> GATE)
+#: delivers at the wrong tact under this module's SCHEDULE.
+TARGET_DOPAMINE_EVENT = "teach and phase == DOPAMINE_TACT and abs(label(frame_t) - i) < 0.5"
 
 # ---------------------------------------------------------------------------
 # Fixed synapses (spec §4.3).

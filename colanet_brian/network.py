@@ -27,8 +27,11 @@ OUT_GATE       one-to-one                         gating     1
 GATE_OUT       one-to-one                         gating     1
 Target_GATE    class k -> GATE k of every copy    excitatory 1
 GATE_L         GATE c*K+k -> its column's L       forcing    1
-Target_L       class k -> column k of every copy  dopamine   3
+Target_L       class k -> column k of every copy  dopamine   3 (*)
 =============  =================================  =========  =====
+
+(*) realised as a delayed event of Target (``equations.TARGET_DOPAMINE_EVENT``),
+so that no pathway carries a synaptic delay.
 """
 
 from __future__ import annotations
@@ -205,7 +208,8 @@ class CoLaNETNetwork:
         self._add(R)
         self._link(R, "R")
 
-        target = self._add(NeuronGroup(s.n_classes, eq.TARGET_EQS, threshold=eq.TARGET_THRESHOLD, reset="", name="Target"))
+        target = self._add(NeuronGroup(s.n_classes, eq.TARGET_EQS, threshold=eq.TARGET_THRESHOLD, reset="",
+                                       events={"dopa": eq.TARGET_DOPAMINE_EVENT}, name="Target"))
         self._link(target, "target")
 
         L = NeuronGroup(
@@ -242,11 +246,9 @@ class CoLaNETNetwork:
             relay.run_regularly(eq.RELAY_NEURON_PRE_INPUT, when="groups", name=f"{name}_pre_input")
             relay.column = np.arange(s.n_columns)
 
-    def _synapses(self, source, target, name, model, on_pre, i, j, delay_tacts=0, **kwds):
+    def _synapses(self, source, target, name, model, on_pre, i, j, **kwds):
         syn = Synapses(self.objects[source], self.objects[target], model=model, on_pre=on_pre, name=name, **kwds)
         syn.connect(i=np.asarray(i, dtype=np.int32), j=np.asarray(j, dtype=np.int32))
-        if delay_tacts:
-            syn.delay = delay_tacts * ms
         return self._add(syn)
 
     def _build_synapses(self):
@@ -295,8 +297,9 @@ class CoLaNETNetwork:
         self._synapses("Target", "GATE", "Target_GATE", eq.EXCITATORY_SYNAPSE_EQS, eq.EXCITATORY_SYNAPSE_ON_PRE,
                        col_idx % K, col_idx)
         self._synapses("GATE", "L", "GATE_L", eq.FORCING_SYNAPSE_EQS, eq.FORCING_SYNAPSE_ON_PRE, l_col, l_idx)
+        # the dopamine delay is in Target's delayed 'dopa' event (equations.TARGET_DOPAMINE_EVENT)
         self._synapses("Target", "L", "Target_L", eq.DOPAMINE_SYNAPSE_EQS, eq.DOPAMINE_SYNAPSE_ON_PRE,
-                       l_col % K, l_idx, delay_tacts=s.dopamine_delay - 1)
+                       l_col % K, l_idx, on_event={"pre": "dopa"})
 
     def _build_monitors(self):
         self._add(SpikeMonitor(self.objects["OUT"], name="OUT_spikes"))
