@@ -189,3 +189,25 @@ def test_curand_symlink_is_repointed(tmp_path):
     _link_curand(str(lib_a), tmp_path / "links")
     _link_curand(str(lib_b), tmp_path / "links")
     assert (tmp_path / "links" / "libcurand.so").read_bytes() == b"b"
+
+
+def test_no_pathway_has_a_synaptic_delay():
+    """brian2cuda's circular eventspaces assume thresholds before synapses: keep every delay at 0.
+
+    With the CoLaNET schedule (synapses before thresholds) a delayed pathway next to an undelayed one
+    from the same group delivered at the wrong tact on a GPU (measured: no dopamine potentiation, no
+    votes); the Target -> L delay is therefore a delayed Target event (`equations.TARGET_DOPAMINE_EVENT`).
+    """
+    from brian2 import Synapses, ms
+
+    from colanet_brian.network import CoLaNETNetwork
+    from colanet_brian.simulate import _runtime_device
+
+    _runtime_device("numpy")
+    net = CoLaNETNetwork(PARAMS, SHAPE)
+    synapses = [obj for obj in net.objects.values() if isinstance(obj, Synapses)]
+    assert len(synapses) == 8
+    for syn in synapses:
+        for pathway in syn._pathways:
+            assert np.all(np.asarray(pathway.delay / ms) == 0), (syn.name, pathway.prepost)
+    assert net.objects["Target_L"].pre.event == "dopa"
