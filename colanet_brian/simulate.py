@@ -425,10 +425,10 @@ class _StandaloneEngine:
 # ---------------------------------------------------------------------------
 # Copies split over processes
 # ---------------------------------------------------------------------------
-#: Per-copy populations and the number of their elements per copy, in units of
-#: ``n_classes`` (OUT, GATE) or ``n_classes * n_microcolumns`` (L).
+#: Per-copy objects and the number of their elements per copy, in units of
+#: ``n_classes`` (OUT, GATE) or ``n_classes * n_microcolumns`` (L; R_L along its postsynaptic axis).
 _PER_COLUMN = ("OUT", "GATE", "OUT_spikes", "GATE_spikes")
-_PER_LEARNING = ("L", "L_spikes")
+_PER_LEARNING = ("L", "L_spikes", "R_L")
 
 
 def split_copies(n_copies: int, workers: int) -> list[tuple[int, int]]:
@@ -473,8 +473,6 @@ class _SplitEngine:
             return slice(first * K, (first + count) * K)
         if obj in _PER_LEARNING:
             return slice(first * K * M, (first + count) * K * M)
-        if obj == "R_L":
-            return slice(first * K * M, (first + count) * K * M)  # along the postsynaptic axis
         return None
 
     def set_values(self, values: dict):

@@ -342,10 +342,10 @@ def fashion_cases(quick: bool, threads: tuple[int, ...]) -> list[Case]:
     g = "Fashion-MNIST 60k-pass estimate (784 inputs, 15 copies, M=10)"
     cases = [Case(g, f"cpp_standalone, {'1 thread' if t == 0 else f'{t} OpenMP threads'}", "cpp", t, 1000, 2000, 1000,
                   data="fashion") for t in threads]
-    cores = os.cpu_count() or 1
-    if cores > 1:
-        cases.append(Case(g, f"cpp_standalone, copies split over {min(cores, 15)} binaries", "cpp", 0, 1000, 2000, 1000,
-                          workers=min(cores, 15), data="fashion"))
+    workers = min(os.cpu_count() or 1, Case.copies)  # one binary per core, at most one per copy
+    if workers > 1:
+        cases.append(Case(g, f"cpp_standalone, copies split over {workers} binaries", "cpp", 0, 1000, 2000, 1000,
+                          workers=workers, data="fashion"))
     return cases
 
 

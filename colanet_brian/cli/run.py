@@ -32,23 +32,23 @@ def load_data(args):
     """The data set of ``--dataset`` (and ``--encoder``, where the encoders are installed)."""
     from ..datasets import load_dataset
 
+    encoder_options = _encoder_options(args)
     if args.encoder:
         try:
             from ..data_sources import load_encoded
         except ImportError as err:
             raise RuntimeError(f"--encoder needs the feature extractors: {err}") from None
         return load_encoded(args.dataset, args.encoder, seed=args.seed, test_size=args.test_size,
-                            progress=not args.no_progress, **_encoder_options(args))
-    if any(_encoder_options(args).get(k) for k in ("weights", "random_weights")):
+                            progress=not args.no_progress, **encoder_options)
+    if encoder_options["weights"] or encoder_options["random_weights"]:
         raise ValueError("--weights/--random-weights need --encoder NAME")
     return load_dataset(args.dataset, seed=args.seed, test_size=args.test_size)
 
 
 def _encoder_options(args) -> dict:
     """Encoder options of the command (``colanet evolve`` shares `load_data` and has none)."""
-    options = dict(weights=getattr(args, "weights", None), random_weights=getattr(args, "random_weights", False),
-                   batch_size=getattr(args, "batch_size", 32), device=getattr(args, "encoder_device", "cpu"))
-    return options
+    return dict(weights=getattr(args, "weights", None), random_weights=getattr(args, "random_weights", False),
+                batch_size=getattr(args, "batch_size", 32), device=getattr(args, "encoder_device", "cpu"))
 
 
 def main(args):
@@ -57,8 +57,8 @@ def main(args):
     params = params_from_args(args)
     data = load_data(args)
     config = ExperimentConfig(backend=args.backend, seed=args.seed, block_frames=args.block_frames,
-                              threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir, progress=not args.no_progress,
-                              baselines=not args.no_baselines)
+                              threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir,
+                              progress=not args.no_progress, baselines=not args.no_baselines)
     results = run_experiment(data, params, config, out_dir=args.out)
     print(format_table(results))
     print(f"\nresults written to {args.out}/results.json (model: {args.out}/model.npz)")
