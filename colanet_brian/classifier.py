@@ -14,6 +14,8 @@ naming them) or arbitrary labels, which are mapped to indices in sorted order.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -274,8 +276,10 @@ class CoLaNETClassifier:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 state = {k[len("state/"):]: data[k] for k in data.files if k.startswith("state/")}
-        except (KeyError, ValueError, OSError) as err:
-            raise ValueError(f"{path} is not a colanet-brian model file: {err}") from None
+        except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:  # garbage, truncated
+            reason = "no pickled data allowed" if "pickled" in str(err) else str(err).strip("'\"")
+            raise ValueError(f"{path} is not a colanet-brian model file ({reason})") from None
+        meta = meta if isinstance(meta, dict) else {}
         if meta.get("format") != "colanet-brian model 1":
             raise ValueError(f"{path} is not a colanet-brian model file (format {meta.get('format')!r})")
         kwds.setdefault("seed", meta["seed"])

@@ -611,8 +611,11 @@ _WORKER_DATA: SearchData | None = None
 
 
 def _init_local_worker(data: SearchData) -> None:
-    """Initializer of a local worker process: keep the data (sent once per worker)."""
+    """Initializer of a local worker process: keep the data (sent once per worker); end with the parent."""
+    from .runio import die_with_parent
+
     global _WORKER_DATA
+    die_with_parent()  # a SIGKILLed `colanet evolve` must not leave workers (and their binaries) running
     _WORKER_DATA = data
 
 
@@ -750,6 +753,18 @@ def _read_jsonl(path: Path) -> list[dict]:
             break
         good += len(line)
     return records
+
+
+def _read_json_record(path: Path, keys) -> dict:
+    """A JSON object with ``keys``; a garbled or truncated file is a one-line `ValueError` naming it."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is unreadable or truncated ({err}); restore it or start a new search") from None
+    missing = [k for k in keys if k not in record] if isinstance(record, dict) else list(keys)
+    if missing:
+        raise ValueError(f"{path} is damaged: {', '.join(missing)} missing; restore it or start a new search")
+    return record
 
 
 def _values_key(values: dict) -> str:
@@ -908,7 +923,7 @@ class Evolution:
         path = Path(run_dir) / "config.json"
         if not path.is_file():
             raise FileNotFoundError(f"no search to resume in {run_dir} (config.json missing)")
-        record = json.loads(path.read_text())
+        record = _read_json_record(path, ("format", "config", "base_params", "data"))
         if record.get("format") != FORMAT:
             raise ValueError(f"{path} is not a colanet evolve configuration (format {record.get('format')!r})")
         return record
@@ -917,7 +932,9 @@ class Evolution:
     def read_checkpoint(run_dir) -> dict | None:
         """``checkpoint.json`` of a run directory, or ``None`` before the first generation finished."""
         path = Path(run_dir) / "checkpoint.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        return _read_json_record(path, ("generation", "population", "rng", "history", "best", "elapsed"))
 
     def _config_record(self) -> dict:
         return dict(format=FORMAT, config=self.config.to_dict(), base_params=self.base_params.to_dict(),

@@ -57,7 +57,7 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     train_frames = sorted({*range(min(k, n)), *range(max(0, n - k), n)})
     test_frames = list(range(min(k, len(data.y_test))))
     clf.fit(X_train, y_train, data.class_names, record_frames=train_frames, snapshots=config.snapshots)
-    train_time = time.time() - t0
+    train_time = time.time() - t0 - clf.simulator.compile_seconds  # the one-off compile is reported on its own
     t0 = time.time()
     test = clf.evaluate(data.X_test, data.y_test, record_frames=test_frames)
     test_time = time.time() - t0
@@ -117,3 +117,25 @@ def format_table(results: dict) -> str:
               f"({tm['train_samples_per_second']:.1f} samples/s), test {tm['test_seconds']:.1f} s, "
               f"compile {tm['compile_seconds']:.1f} s, total wall time {tm['total_seconds']:.1f} s"]
     return "\n".join(lines)
+
+
+def build_networks(data: Dataset, params: CoLaNETParams, config: ExperimentConfig) -> list[str]:
+    """Compile (or find cached) the standalone binaries `run_experiment` would use, and run nothing.
+
+    For ``--build-only``: e.g. build a CUDA project on a machine without a GPU.
+
+    Returns
+    -------
+    list of str
+        The build directories.
+    """
+    from .classifier import balanced_block
+    from .simulate import Simulator
+
+    n = len(data.y_train)
+    block = config.block_frames or balanced_block(n, -(-n // config.snapshots) if config.snapshots else 1000)
+    sim = Simulator(params, data.X_train.shape[1], len(data.class_names), sigma=1.0, backend=config.backend,
+                    block_frames=block, seed=config.seed, threads=config.threads, cache_dir=config.cache_dir,
+                    record_spikes=config.record_spikes, workers=config.workers)
+    parts = getattr(sim.engine, "parts", None)
+    return [str(engine.build_dir) for _, _, engine in parts] if parts else [str(sim.build_dir)]

@@ -16,7 +16,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_save_npz", "package_versions", "git_revision",
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_save_npz", "current_umask", "package_versions", "git_revision",
            "provenance", "write_json"]
 
 _PACKAGES = ("colanet-brian", "brian2", "brian2cuda", "numpy", "scipy", "scikit-learn", "Cython", "pygad", "torch",
@@ -28,6 +28,7 @@ def _atomic(path: str | Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600: colleagues must read results like any file
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -37,6 +38,19 @@ def _atomic(path: str | Path, write) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def current_umask() -> int:
+    """The process's umask (read from ``/proc``; elsewhere set and restored at once)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:

@@ -26,10 +26,10 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 import weakref
@@ -43,6 +43,7 @@ from .params import CoLaNETParams
 
 __all__ = ["BACKENDS", "BlockResult", "Simulator", "default_cache_dir", "build_standalone"]
 
+_LOG = logging.getLogger(__name__)
 BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 STANDALONE_BACKENDS = ("cpp", "cuda")
 #: Spike monitors a network may have (`network.CoLaNETNetwork._build_monitors`).
@@ -81,10 +82,13 @@ def _quiet_brian():
     """Keep Brian2 from writing debug logs and scripts into /tmp on errors."""
     from brian2 import prefs
 
+    from .logs import quiet_brian_console
+
     prefs.logging.file_log = False
     prefs.logging.save_script = False
     prefs.logging.std_redirection = False
     prefs.logging.console_log_level = "WARNING"
+    quiet_brian_console()  # the pref above only acts at import: brian2cuda's INFO lines stay off by default
 
 
 def _runtime_device(backend: str):
@@ -275,12 +279,26 @@ def build_standalone(params: CoLaNETParams, shape: NetworkShape, backend: str = 
             manifest = json.loads(manifest_path.read_text())
             if manifest.get("signature") == signature:
                 return build_dir, manifest, False
+        stale = manifest_path.is_file()
+        _LOG.info("compiling %s (%s)", _describe_build(shape, backend, threads),
+                  "the cached build is out of date" if stale else f"first use of this shape; cached in {build_dir}")
+        t0 = time.time()
         manifest = _generate_project(params, shape, backend, threads, build_dir, compile)
+        _LOG.info("compiled %s in %.1f s", build_dir.name, time.time() - t0)
         manifest["signature"] = signature
         tmp = manifest_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(manifest, indent=1))
         os.replace(tmp, manifest_path)
     return build_dir, manifest, True
+
+
+def _describe_build(shape: NetworkShape, backend: str, threads: int) -> str:
+    """What a build holds, for the message shown while it compiles."""
+    device = {"cpp": "cpp_standalone", "cuda": "cuda_standalone"}.get(backend, backend)
+    extra = (f", {threads} OpenMP threads" if threads else "") + (", spike recording" if shape.record_spikes else "")
+    return (f"the {device} network of {shape.n_copies} copies x {shape.n_classes} classes x "
+            f"{shape.n_microcolumns} microcolumns, {shape.n_inputs} inputs, {shape.block_frames} frames per block"
+            f"{extra}")
 
 
 def _generate_project(params, shape, backend, threads, build_dir: Path, compile: bool) -> dict:
@@ -347,9 +365,10 @@ class _StandaloneEngine:
         self.shape = shape
         if work_dir:
             self.work_dir = Path(work_dir)
-        else:  # a private scratch directory, removed with the engine
-            tmp = tempfile.gettempdir()
-            self.work_dir = Path(tempfile.mkdtemp(prefix="colanet-run-", dir=tmp if tmp == tmp.lower() else "/tmp"))
+        else:  # a private scratch directory, removed with the engine (or swept once this process is gone)
+            from .runio import make_scratch_dir
+
+            self.work_dir = make_scratch_dir()
             weakref.finalize(self, shutil.rmtree, str(self.work_dir), True)
         self.values: dict = {}
 

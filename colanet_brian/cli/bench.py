@@ -541,11 +541,15 @@ def register(sub):
                    help="OpenMP threads of the Fashion-MNIST estimate rows (default: 0 = no OpenMP; e.g. 0 2)")
     p.add_argument("--cache-dir", default=None, help="standalone build cache (default ~/.cache/colanet-brian)")
     p.add_argument("--out", default="bench.json", help="JSON result file (default ./bench.json)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.set_defaults(func=main)
 
 
 def main(args) -> int:
     """Handler of ``colanet bench``."""
+    from ..runio import check_output_file
+
+    check_output_file(args.out, args.force, "--out")  # before the benchmark, not after it
     result = run_benchmark(quick=args.quick, copies=args.copies, cache_dir=args.cache_dir, out=args.out,
                            log=lambda msg: print(msg, file=sys.stderr, flush=True), only=args.only,
                            fashion_threads=args.fashion_threads)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from ..simulate import BACKENDS
 
@@ -29,6 +30,17 @@ def add_model_options(parser: argparse.ArgumentParser, split_copies: bool = True
                             "binary); 0 = one per CPU core for cpp (default), 1 = a single binary")
 
 
+def check_backend(args) -> None:
+    """``--backend cuda`` needs a GPU here, unless the command only builds (``--build-only``)."""
+    if args.backend != "cuda" or getattr(args, "build_only", False):
+        return
+    from ..cuda import gpu_available
+
+    if not gpu_available():  # else minutes of nvcc, then a binary that cannot start
+        raise RuntimeError("--backend cuda: no NVIDIA GPU visible here (nvidia-smi); use --backend cpp, or add "
+                           "--build-only to compile the CUDA project without running it")
+
+
 def split_copies_from_args(args) -> int:
     """Binaries the copies are split over: ``--split-copies``, or one per CPU core for ``cpp``."""
     import os
@@ -43,11 +55,9 @@ def split_copies_from_args(args) -> int:
 
 def params_from_args(args):
     """`CoLaNETParams` from ``--params``, ``--copies``, ``--microcolumns`` and ``--set``."""
-    import json
+    from ..params import CoLaNETParams, ParameterError
 
-    from ..params import CoLaNETParams, ParameterError, load_params
-
-    params = load_params(args.params)
+    params = _load_params(args.params)
     changes = {}
     if args.copies is not None:
         changes["n_copies"] = args.copies
@@ -61,6 +71,41 @@ def params_from_args(args):
             changes[name] = json.loads(value)
         except json.JSONDecodeError:
             changes[name] = value
+    _check_types(changes, "--set")
     data = params.to_dict()
     data.update(changes)
     return CoLaNETParams.from_dict(data)
+
+
+def _load_params(spec):
+    """`load_params`, with a one-line error for a file that holds no parameter object."""
+    from pathlib import Path
+
+    from ..params import ParameterError, load_params
+
+    try:
+        data = json.loads(Path(spec).read_text()) if spec and Path(spec).is_file() else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ParameterError(f"--params {spec}: not a JSON parameter file ({err})") from None
+    if data is not None:
+        if not isinstance(data, dict):
+            raise ParameterError(f"--params {spec}: expected a JSON object of NAME: VALUE, got a "
+                                 f"{type(data).__name__}")
+        _check_types(data.get("params", data) if isinstance(data.get("params"), dict) else data, f"--params {spec}")
+    return load_params(spec)
+
+
+def _check_types(values: dict, source: str) -> None:
+    """Numbers and flags must be numbers and flags (the parameter object compares them; text would crash it)."""
+    from ..params import CoLaNETParams, ParameterError
+
+    defaults = CoLaNETParams().to_dict()
+    for name, value in values.items():
+        if name not in defaults or defaults[name] is None or value is None:
+            continue  # unknown names are reported by CoLaNETParams.from_dict; optional ones take None
+        default = defaults[name]
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ParameterError(f"{source}: {name} must be true or false, got {value!r}")
+        if (isinstance(default, (int, float)) and not isinstance(default, bool)
+                and (not isinstance(value, (int, float)) or isinstance(value, bool))):
+            raise ParameterError(f"{source}: {name} must be a number, got {value!r}")

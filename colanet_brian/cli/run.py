@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .common import add_model_options, params_from_args, split_copies_from_args
+import logging
+
+from .common import add_model_options, check_backend, params_from_args, split_copies_from_args
+
+_LOG = logging.getLogger("colanet_brian.cli")
 
 
 def register(sub):
@@ -22,8 +26,12 @@ def register(sub):
     e.add_argument("--batch-size", type=int, default=32, help="images per encoder batch (default 32)")
     e.add_argument("--encoder-device", default="cpu", help="torch device of the encoder (cpu, cuda)")
     p.add_argument("--test-size", type=float, default=0.2, help="test fraction where the data has no fixed split")
-    p.add_argument("--out", default="results", help="output directory (default: ./results)")
+    p.add_argument("--out", default="results", help="output directory (default: ./results); written whole at the "
+                   "end (a temporary sibling renamed into place)")
+    p.add_argument("--force", action="store_true", help="replace an existing non-empty --out when the run finishes")
     p.add_argument("--no-baselines", action="store_true", help="skip logistic regression and kNN")
+    p.add_argument("--build-only", action="store_true", help="compile the standalone network(s) and stop "
+                   "(e.g. --backend cuda on a machine without a GPU); writes no --out")
     add_model_options(p)
     p.set_defaults(func=main)
 
@@ -52,14 +60,25 @@ def _encoder_options(args) -> dict:
 
 
 def main(args):
-    from ..experiment import ExperimentConfig, format_table, run_experiment
+    from ..experiment import ExperimentConfig, build_networks, format_table, run_experiment
+    from ..runio import atomic_run_dir, check_output_dir
 
+    if not args.build_only:  # before any work: a refused --out must not cost a training pass
+        check_output_dir(args.out, args.force)
+    check_backend(args)
     params = params_from_args(args)
+    _LOG.info("run: data set %s, %d copies x %d microcolumns, backend %s, seed %d%s", args.dataset, params.n_copies,
+              params.n_microcolumns, args.backend, args.seed, "" if args.build_only else f", output {args.out}")
     data = load_data(args)
     config = ExperimentConfig(backend=args.backend, seed=args.seed, block_frames=args.block_frames,
                               threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir,
                               progress=not args.no_progress, baselines=not args.no_baselines)
-    results = run_experiment(data, params, config, out_dir=args.out)
+    if args.build_only:
+        for build in build_networks(data, params, config):
+            print(f"built {build}")
+        return 0
+    with atomic_run_dir(args.out, args.force) as tmp:
+        results = run_experiment(data, params, config, out_dir=tmp)
     print(format_table(results))
     print(f"\nresults written to {args.out}/results.json (model: {args.out}/model.npz)")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import add_model_options, params_from_args, split_copies_from_args
+from ..runio import check_output_file
+from .common import add_model_options, check_backend, params_from_args, split_copies_from_args
 
 
 def register(sub):
@@ -13,6 +14,7 @@ def register(sub):
                                    "part is left for `colanet evaluate`.")
     p.add_argument("features", help=".npz with X [N, D], y [N], optional class_names and split")
     p.add_argument("-o", "--output", default="model.npz", help="trained model file (default model.npz)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --output file")
     p.add_argument("--test-size", type=float, default=0.2, help="test fraction if the file has no split")
     p.add_argument("--all", action="store_true", help="train on every row (ignore the split)")
     add_model_options(p)
@@ -30,6 +32,7 @@ def register(sub):
     e.add_argument("--split-copies", type=int, default=0, metavar="N",
                    help="copies run as N binaries side by side (0 = one per CPU core for cpp)")
     e.add_argument("--json", default=None, help="also write the accuracies to this JSON file")
+    e.add_argument("--force", action="store_true", help="overwrite an existing --json file")
     e.add_argument("--no-progress", action="store_true")
     e.set_defaults(func=evaluate)
 
@@ -51,6 +54,8 @@ def train(args):
 
     from ..classifier import CoLaNETClassifier
 
+    check_output_file(args.output, args.force, "-o", suffix=".npz")  # before the training pass, not after it
+    check_backend(args)
     params = params_from_args(args)
     data = _load(args)
     order = np.random.default_rng(args.seed).permutation(len(data.y_train))
@@ -70,6 +75,9 @@ def evaluate(args):
 
     if not Path(args.model).is_file():
         raise FileNotFoundError(f"model file not found: {args.model}")
+    if args.json:
+        check_output_file(args.json, args.force, "--json")
+    check_backend(args)
     clf = CoLaNETClassifier.load(args.model, backend=args.backend, workers=split_copies_from_args(args),
                                  progress=not args.no_progress)
     data = _load(args)
