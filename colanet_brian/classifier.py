@@ -161,6 +161,66 @@ class CoLaNETClassifier:
                          block_frames=block, seed=self.seed, threads=self.threads, cache_dir=self.cache_dir,
                          record_spikes=self.record_spikes, workers=self.workers)
 
+    def _set_classes(self, class_names):
+        self.class_names = [str(c) for c in class_names]
+        if len(set(self.class_names)) != len(self.class_names):
+            raise ValueError("class_names must be unique")
+        if self.n_classes < 2:
+            raise ValueError(f"need at least 2 classes, got {self.n_classes}")
+
+    def _build(self, X, max_block=1000):
+        """Fix the rate code (saturation, sigma) from ``X`` and build a fresh network."""
+        self.params.validate(X.shape[1])
+        self.n_inputs = X.shape[1]
+        self.saturation = (float(self.params.saturation) if self.params.saturation is not None
+                           else saturation_level(X, self.params.saturation_percentile))
+        self.sigma = self.params.sigma(mean_input_drive(feature_rates(X, self.saturation)))
+        self.simulator = self._make_simulator(X.shape[0], max_block)
+
+    def initialize(self, X, class_names) -> CoLaNETClassifier:
+        """Build an untrained network whose rate code is fixed from ``X`` (no training pass).
+
+        `fit` is `initialize` followed by one training pass.  Use it with
+        `partial_fit` to train one network on a sequence of data sets
+        (continual learning), or to test the untrained network.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+            Data that fixes the saturation level and ``sigma`` (spec §3, §6)
+            for every later pass; its size sets the block size (unless
+            ``block_frames`` was given).
+        class_names : sequence of str
+            Names of the K classes: every class the network will ever learn.
+        """
+        X = check_features(X, "X")
+        self._set_classes(class_names)
+        self._build(X)
+        return self
+
+    def partial_fit(self, X, y) -> CoLaNETClassifier:
+        """One more online training pass of the same network over ``(X, y)``.
+
+        The learned state, the random streams (they continue where they
+        stopped), the block size and the rate code fixed by `fit` or
+        `initialize` carry over: the saturation level and ``sigma`` are not
+        recomputed from ``X``, so weights learned earlier keep their meaning.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_inputs)
+            Features of the new data, in training order.
+        y : array of int, shape (n_samples,)
+            Class indices ``0..K-1`` of the classes given at the start.
+        """
+        self._require_fitted()
+        X = check_features(X, "X", self.n_inputs)
+        y = self._check_labels(y, X.shape[0])
+        with self._progress_bar(X.shape[0], "train") as bar:
+            result = self.simulator.run(feature_rates(X, self.saturation), y, learning=True, progress=bar.update)
+        self.training = Evaluation(result.out_counts, y, result.wall_time, result.spikes)
+        return self
+
     # ------------------------------------------------------------------
     def fit(self, X, y, class_names=None, record_frames=None, snapshots=0) -> CoLaNETClassifier:
         """One online training pass over ``(X, y)`` in the given order (spec §2).
@@ -186,20 +246,10 @@ class CoLaNETClassifier:
             if not np.issubdtype(y.dtype, np.integer) or y.size == 0 or y.min() < 0:
                 raise ValueError("without class_names, y must be non-negative integer class indices")
             class_names = [str(k) for k in range(int(y.max()) + 1)]
-        self.class_names = [str(c) for c in class_names]
-        if len(set(self.class_names)) != len(self.class_names):
-            raise ValueError("class_names must be unique")
-        if self.n_classes < 2:
-            raise ValueError(f"need at least 2 classes, got {self.n_classes}")
+        self._set_classes(class_names)
         y = self._check_labels(y, X.shape[0])
-        self.params.validate(X.shape[1])
-        self.n_inputs = X.shape[1]
-        self.saturation = (float(self.params.saturation) if self.params.saturation is not None
-                           else saturation_level(X, self.params.saturation_percentile))
+        self._build(X, max_block=-(-X.shape[0] // snapshots) if snapshots else 1000)
         rho = feature_rates(X, self.saturation)
-        self.sigma = self.params.sigma(mean_input_drive(rho))
-        max_block = -(-X.shape[0] // snapshots) if snapshots else 1000
-        self.simulator = self._make_simulator(X.shape[0], max_block)
         self.snapshots = dict(samples=[], w=[], r=[], s=[], theta_add=[])
         on_block = self._take_snapshot if snapshots else None
         if on_block:

@@ -6,6 +6,7 @@ the axes out, with labels and units on every axis.  `figures.draw_all`
 draws every figure a run directory supports (``colanet figures``).
 """
 
+from .continual import draw_continual, plot_accuracy_matrix, plot_task_accuracy
 from .ga import ga_history, plot_ga_fitness, read_ga_log
 from .performance import (
     confusion_matrix,
@@ -33,4 +34,5 @@ __all__ = [
     "online_accuracy", "plot_learning_curve", "confusion_matrix", "plot_confusion_matrix", "plot_ensemble_size",
     "microcolumn_usage", "plot_microcolumn_usage",
     "read_ga_log", "ga_history", "plot_ga_fitness",
+    "plot_accuracy_matrix", "plot_task_accuracy", "draw_continual",
 ]

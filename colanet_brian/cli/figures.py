@@ -8,7 +8,7 @@ def register(sub):
                        description="Draw every figure that the saved data of a run supports (results.json, "
                                    "run_data.npz, model.npz, a GA log *.jsonl) and list the files; figures whose "
                                    "data is absent are skipped with the reason.")
-    p.add_argument("run_dir", help="output directory of `colanet run` (or of a GA run)")
+    p.add_argument("run_dir", help="output directory of `colanet run`, `colanet continual` or a GA run")
     p.add_argument("-o", "--out", default=None, help="output directory (default: RUN_DIR/figures)")
     p.add_argument("--pdf", action="store_true", help="also write PDF files")
     p.add_argument("--image-shape", default=None, metavar="HxW",
@@ -28,9 +28,16 @@ def _shape(text):
 
 
 def main(args):
+    from ..analysis.continual import draw_continual, is_continual_run
     from ..analysis.figures import draw_all, incomplete
     from ..analysis.rundata import load_run
 
+    if is_continual_run(args.run_dir):  # `colanet continual` output: its own figures
+        from pathlib import Path
+
+        for path in draw_continual(args.run_dir, args.out or Path(args.run_dir) / "figures", pdf=args.pdf):
+            print(path)
+        return 0
     shape = _shape(args.image_shape) if args.image_shape else None
     run = load_run(args.run_dir, image_shape=shape, ga_log=args.ga_log)
     skipped = []
