@@ -13,6 +13,7 @@ naming them) or arbitrary labels, which are mapped to indices in sorted order.
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 import zlib
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .encoding import check_features, feature_rates, mean_input_drive, saturation_level
+from .modeldata import TrainingData
 from .network import LEARNED_STATE
 from .params import CoLaNETParams
 from .provenance import atomic_save_npz, package_versions
@@ -128,6 +130,7 @@ class CoLaNETClassifier:
         self.n_inputs: int | None = None
         self.training: Evaluation | None = None
         self.snapshots: dict = {}
+        self.training_data: TrainingData | None = None  # what test data are checked against
 
     # ------------------------------------------------------------------
     @property
@@ -222,7 +225,7 @@ class CoLaNETClassifier:
         return self
 
     # ------------------------------------------------------------------
-    def fit(self, X, y, class_names=None, record_frames=None, snapshots=0) -> CoLaNETClassifier:
+    def fit(self, X, y, class_names=None, record_frames=None, snapshots=0, checkpoint=None) -> CoLaNETClassifier:
         """One online training pass over ``(X, y)`` in the given order (spec §2).
 
         Parameters
@@ -239,6 +242,8 @@ class CoLaNETClassifier:
             Number of weight snapshots to take during the pass (0: none); they
             land in `snapshots` as ``samples`` (the first is 0: the initial state), ``w`` and
             ``r`` (copy 0, [S, n_inputs, K*M]), ``s`` and ``theta_add`` (every L neuron, [S, n_L]).
+        checkpoint : checkpoint.Checkpoint, optional
+            Simulate in checkpointed chunks (and resume from its file): same result as one pass.
         """
         X = check_features(X, "X")
         y = np.asarray(y)
@@ -250,13 +255,15 @@ class CoLaNETClassifier:
         y = self._check_labels(y, X.shape[0])
         self._build(X, max_block=-(-X.shape[0] // snapshots) if snapshots else 1000)
         rho = feature_rates(X, self.saturation)
+        self.training_data = TrainingData.from_rows(X, rho)
         self.snapshots = dict(samples=[], w=[], r=[], s=[], theta_add=[])
         on_block = self._take_snapshot if snapshots else None
         if on_block:
             on_block(0)  # the initial state
         with self._progress_bar(X.shape[0], "train") as bar:
-            result = self.simulator.run(rho, y, learning=True, progress=bar.update, record_frames=record_frames,
-                                        on_block=on_block)
+            run = (self.simulator.run if checkpoint is None
+                   else functools.partial(checkpoint.run, self.simulator, extra=self.snapshots))
+            result = run(rho, y, learning=True, progress=bar.update, record_frames=record_frames, on_block=on_block)
         self.snapshots = {k: np.asarray(v) for k, v in self.snapshots.items()}
         self.training = Evaluation(result.out_counts, y, result.wall_time, result.spikes)
         return self
@@ -284,6 +291,8 @@ class CoLaNETClassifier:
         X = check_features(X, "X", self.n_inputs)
         y = -np.ones(X.shape[0], dtype=np.int64) if y is None else self._check_labels(y, X.shape[0])
         rho = feature_rates(X, self.saturation)
+        if self.training_data is not None:  # warn about training rows and a foreign input scale
+            self.training_data.check_test(X, rho)
         with self._progress_bar(X.shape[0], "test") as bar:
             result = self.simulator.run(rho, None, learning=False, progress=bar.update, record_frames=record_frames)
         return Evaluation(result.out_counts, y, result.wall_time, result.spikes)
@@ -308,6 +317,9 @@ class CoLaNETClassifier:
                     format="colanet-brian model 1")
         state = self.simulator.get_state()
         arrays = {f"state/{k}": v for k, v in state.items()}
+        if self.training_data is not None:
+            meta["data"] = self.training_data.to_meta()
+            arrays.update(self.training_data.arrays())
         return atomic_save_npz(path, meta=np.array(json.dumps(meta)), **arrays)
 
     @classmethod
@@ -326,6 +338,7 @@ class CoLaNETClassifier:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 state = {k[len("state/"):]: data[k] for k in data.files if k.startswith("state/")}
+                remembered = {k: data[k] for k in data.files if k.startswith("data/")}
         except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:  # garbage, truncated
             reason = "no pickled data allowed" if "pickled" in str(err) else str(err).strip("'\"")
             raise ValueError(f"{path} is not a colanet-brian model file ({reason})") from None
@@ -339,4 +352,5 @@ class CoLaNETClassifier:
         clf.simulator = clf._make_simulator(meta["block_frames"])
         clf.simulator.set_state(state)
         clf.simulator.block_index = meta["block_index"]  # continue the random streams where they stopped
+        clf.training_data = TrainingData.from_saved(meta.get("data"), remembered)
         return clf

@@ -32,9 +32,11 @@ class ExperimentConfig:
     baselines: bool = True
     snapshots: int = 20
     raster_frames: int = 3
+    data_spec: dict | None = None  # how to reload the data (dataset, seed, test_size, encoder): kept in model.npz
 
 
-def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfig, out_dir=None) -> dict:
+def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfig, out_dir=None,
+                   checkpoint=None) -> dict:
     """One online training pass, a test pass, baselines; write results into ``out_dir``.
 
     The training order is a seeded permutation of the training set. Files
@@ -56,8 +58,13 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     k, n = config.raster_frames, len(y_train)
     train_frames = sorted({*range(min(k, n)), *range(max(0, n - k), n)})
     test_frames = list(range(min(k, len(data.y_test))))
-    clf.fit(X_train, y_train, data.class_names, record_frames=train_frames, snapshots=config.snapshots)
+    clf.fit(X_train, y_train, data.class_names, record_frames=train_frames, snapshots=config.snapshots,
+            checkpoint=checkpoint)  # a `checkpoint.Checkpoint`: resumable training pass
     train_time = time.time() - t0 - clf.simulator.compile_seconds  # the one-off compile is reported on its own
+    if out_dir is not None:  # saved before the test pass moves the state and the random streams on
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        clf.training_data.source = dict(config.data_spec or {})  # `colanet evaluate model.npz` reloads the split
+        clf.save(Path(out_dir) / "model.npz")
     t0 = time.time()
     test = clf.evaluate(data.X_test, data.y_test, record_frames=test_frames)
     test_time = time.time() - t0
@@ -84,7 +91,6 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        clf.save(out / "model.npz")
         arrays = dict(train_counts=clf.training.counts, y_train=y_train, train_order=order,
                       test_counts=test.counts, y_test=data.y_test, class_names=np.array(data.class_names))
         arrays.update(train_raster_frames=np.array(train_frames), test_raster_frames=np.array(test_frames),

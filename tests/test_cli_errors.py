@@ -150,7 +150,7 @@ def _wait_for(proc, text, timeout=120):
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_run_says_so_in_one_line_and_leaves_no_output(tmp_path, sig, code):
-    proc = _start_run(tmp_path, "--backend", "numpy", "--copies", "1", "--microcolumns", "3")
+    proc = _start_run(tmp_path, "--backend", "numpy", "--copies", "1", "--microcolumns", "3", "--checkpoint-every", "0")
     _wait_for(proc, "run: data set")
     time.sleep(4.0)  # into the (slow, numpy) training pass
     proc.send_signal(sig)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 
 from ..simulate import BACKENDS
 
@@ -28,6 +30,46 @@ def add_model_options(parser: argparse.ArgumentParser, split_copies: bool = True
         g.add_argument("--split-copies", type=int, default=0, metavar="N",
                        help="run the ensemble's copies as N binaries side by side (cpp/cuda; same spikes as one "
                             "binary); 0 = one per CPU core for cpp (default), 1 = a single binary")
+
+
+def add_resume_options(parser: argparse.ArgumentParser) -> None:
+    """``--checkpoint-every`` and ``--resume`` of the commands that train (run, train)."""
+    g = parser.add_argument_group("checkpoints")
+    g.add_argument("--checkpoint-every", type=int, default=1, metavar="N",
+                   help="save the learned state every N blocks to OUTPUT.checkpoint.npz beside the output "
+                        "(atomic; removed when the command has finished; 0: never). Default 1")
+    g.add_argument("--resume", action="store_true",
+                   help="continue an interrupted command from its checkpoint (same options): the result equals "
+                        "an uninterrupted run")
+
+
+def make_checkpoint(args, output, params):
+    """The `Checkpoint` of a training command, after refusing to overwrite one silently; ``None`` if disabled."""
+    from ..checkpoint import Checkpoint, checkpoint_path
+    from ..runio import OutputError
+
+    if args.checkpoint_every < 0:
+        raise ValueError(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
+    path = checkpoint_path(output)
+    if path.exists() and not args.resume and not args.force:
+        raise OutputError(f"{path} holds an interrupted run: add --resume to continue it (same options), or --force "
+                          "to start again")
+    if args.checkpoint_every == 0:
+        return None
+    key = dict(params=params.to_dict(), seed=args.seed, threads=args.threads)
+    return Checkpoint(path, args.checkpoint_every, key=key, resume=args.resume)
+
+
+@contextlib.contextmanager
+def keep_checkpoint_note(checkpoint):
+    """On an interrupt or error, say where the checkpoint is and how to continue."""
+    try:
+        yield
+    except BaseException:
+        if checkpoint is not None and checkpoint.path.is_file():
+            logging.getLogger("colanet_brian.cli").warning(
+                "checkpoint kept in %s: run the same command with --resume to continue", checkpoint.path)
+        raise
 
 
 def check_backend(args) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from .common import add_model_options, check_backend, params_from_args, split_copies_from_args
+from .common import (
+    add_model_options,
+    add_resume_options,
+    check_backend,
+    make_checkpoint,
+    params_from_args,
+    split_copies_from_args,
+)
 
 _LOG = logging.getLogger("colanet_brian.cli")
 
@@ -33,6 +40,7 @@ def register(sub):
     p.add_argument("--build-only", action="store_true", help="compile the standalone network(s) and stop "
                    "(e.g. --backend cuda on a machine without a GPU); writes no --out")
     add_model_options(p)
+    add_resume_options(p)
     p.set_defaults(func=main)
 
 
@@ -53,6 +61,16 @@ def load_data(args):
     return load_dataset(args.dataset, seed=args.seed, test_size=args.test_size)
 
 
+def data_spec(args) -> dict:
+    """How `load_data` rebuilds this command's data: kept in the model for `colanet evaluate MODEL`."""
+    from pathlib import Path
+
+    dataset = str(Path(args.dataset).resolve()) if Path(args.dataset).exists() else args.dataset
+    spec = dict(dataset=dataset, encoder=args.encoder, seed=args.seed, test_size=args.test_size)
+    spec.update({k: v for k, v in _encoder_options(args).items() if k in ("weights", "random_weights")})
+    return spec
+
+
 def _encoder_options(args) -> dict:
     """Encoder options of the command (``colanet evolve`` shares `load_data` and has none)."""
     return dict(weights=getattr(args, "weights", None), random_weights=getattr(args, "random_weights", False),
@@ -62,23 +80,28 @@ def _encoder_options(args) -> dict:
 def main(args):
     from ..experiment import ExperimentConfig, build_networks, format_table, run_experiment
     from ..runio import atomic_run_dir, check_output_dir
+    from .common import keep_checkpoint_note
 
     if not args.build_only:  # before any work: a refused --out must not cost a training pass
         check_output_dir(args.out, args.force)
     check_backend(args)
     params = params_from_args(args)
+    checkpoint = None if args.build_only else make_checkpoint(args, args.out, params)
     _LOG.info("run: data set %s, %d copies x %d microcolumns, backend %s, seed %d%s", args.dataset, params.n_copies,
               params.n_microcolumns, args.backend, args.seed, "" if args.build_only else f", output {args.out}")
     data = load_data(args)
     config = ExperimentConfig(backend=args.backend, seed=args.seed, block_frames=args.block_frames,
                               threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir,
-                              progress=not args.no_progress, baselines=not args.no_baselines)
+                              progress=not args.no_progress, baselines=not args.no_baselines,
+                              data_spec=data_spec(args))
     if args.build_only:
         for build in build_networks(data, params, config):
             print(f"built {build}")
         return 0
-    with atomic_run_dir(args.out, args.force) as tmp:
-        results = run_experiment(data, params, config, out_dir=tmp)
+    with keep_checkpoint_note(checkpoint), atomic_run_dir(args.out, args.force) as tmp:
+        results = run_experiment(data, params, config, out_dir=tmp, checkpoint=checkpoint)
+    if checkpoint is not None:
+        checkpoint.remove()  # the run directory is in place: nothing left to resume
     print(format_table(results))
     print(f"\nresults written to {args.out}/results.json (model: {args.out}/model.npz)")
     return 0
