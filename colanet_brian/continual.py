@@ -38,6 +38,7 @@ Choices
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -276,7 +277,9 @@ class DormantColumns:
     of an untaught class's L neurons to `SILENT` therefore keeps them from
     spiking, and with no spike, no dopamine and no free resource to spread,
     no plasticity rule touches their synapses.  `wake` restores the stored
-    ``theta_add`` exactly.
+    ``theta_add`` exactly.  The exception is one-factor plasticity
+    (``params.a1 != 0``, spec §7.4): it acts on every input arrival, without
+    a spike, so it still changes dormant columns (a warning says so).
     """
 
     #: Threshold excess of a dormant L neuron: out of reach of any potential.
@@ -285,6 +288,9 @@ class DormantColumns:
     def __init__(self, clf: CoLaNETClassifier, classes):
         self.clf = clf
         self.saved: dict[int, np.ndarray] = {}
+        if clf.params.a1 != 0 and len(classes):
+            warnings.warn("one-factor plasticity (a1 != 0) changes the resources of dormant columns too",
+                          stacklevel=2)
         self.sleep(classes)
 
     def neurons(self, k: int) -> np.ndarray:

@@ -137,6 +137,38 @@ def test_dormant_neurons_are_the_column_of_the_class_in_every_copy():
     assert dormant.neurons(1).tolist() == [2, 3, 8, 9]
 
 
+class _FakeSimulator:
+    """Just the L.theta_add state a `DormantColumns` reads and writes."""
+
+    def __init__(self, theta):
+        self.theta = np.array(theta, dtype=float)
+        self.engine = self
+
+    def get_values(self, names):
+        return {"L.theta_add": self.theta.copy()}
+
+    def set_state(self, state):
+        self.theta = np.array(state["L.theta_add"])
+
+
+def test_dormant_columns_sleep_and_wake_restore_thresholds_exactly():
+    theta = np.linspace(0.1, 1.3, 12)  # K=3, M=2, C=2
+    fake = SimpleNamespace(n_classes=3, params=SimpleNamespace(n_microcolumns=2, n_copies=2, a1=0.0),
+                           simulator=_FakeSimulator(theta))
+    dormant = cl.DormantColumns(fake, [1, 2])
+    assert dormant.classes == [1, 2]
+    assert (fake.simulator.theta[[2, 3, 4, 5, 8, 9, 10, 11]] == cl.DormantColumns.SILENT).all()
+    np.testing.assert_array_equal(fake.simulator.theta[[0, 1, 6, 7]], theta[[0, 1, 6, 7]])
+    dormant.wake([1])
+    dormant.wake([1])  # waking an awake class changes nothing
+    np.testing.assert_array_equal(fake.simulator.theta[[2, 3, 8, 9]], theta[[2, 3, 8, 9]])
+    dormant.wake([2])
+    np.testing.assert_array_equal(fake.simulator.theta, theta)
+    fake.params.a1 = -1e-4
+    with pytest.warns(UserWarning, match="one-factor"):
+        cl.DormantColumns(fake, [2])
+
+
 # ---------------------------------------------------------------------------- baselines
 def test_online_baselines_give_square_matrices_and_forget_in_class_incremental_order(digits_small):
     Xtr, ytr, Xte, yte, names = digits_small
