@@ -12,7 +12,7 @@ import sys
 import warnings
 
 #: Subcommand modules, in the order ``colanet --help`` lists them.
-SUBCOMMANDS = ("run", "train", "features", "evolve", "continual", "figures", "bench", "params")
+SUBCOMMANDS = ("run", "train", "features", "evolve", "continual", "figures", "report", "bench", "params")
 
 
 def build_parser() -> argparse.ArgumentParser:

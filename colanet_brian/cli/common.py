@@ -72,6 +72,16 @@ def keep_checkpoint_note(checkpoint):
         raise
 
 
+def write_report_or_warn(run_dir) -> None:
+    """``report.html`` at the end of a command; a failure costs the report, never the run."""
+    from ..report import write_report
+
+    try:
+        write_report(run_dir)
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        logging.getLogger("colanet_brian.cli").warning("no report.html: %s", err)
+
+
 def check_backend(args) -> None:
     """``--backend cuda`` needs a GPU here, unless the command only builds (``--build-only``)."""
     if args.backend != "cuda" or getattr(args, "build_only", False):

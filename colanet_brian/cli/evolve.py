@@ -63,6 +63,7 @@ def register(sub):
     g.add_argument("--fitness-copies", type=int, default=None,
                    help="copies simulated during the search (default: the model's); the best parameter file keeps "
                         "the model's number of copies")
+    g.add_argument("--no-report", action="store_true", help="do not write report.html at the end")
     g.add_argument("--save-model", default=None, metavar="NAME", help="also write the best parameters to "
                    "models/NAME.json")
     g.add_argument("--force", action="store_true", help="overwrite models/NAME.json; start a search in a "
@@ -213,6 +214,10 @@ def main(args):
           f"{search.config.generations} generations, fitness {search.config.fitness} of "
           f"{search.search_params.n_copies} copies, block {search.block_frames})", flush=True)
     summary = search.run()
+    if not args.no_report:
+        from .common import write_report_or_warn
+
+        write_report_or_warn(search.run_dir)
     print(format_summary(summary))
     best = search.run_dir / "best_params.json"
     print(f"\nbest parameters: {best}\nsummary: {search.run_dir / 'summary.json'}; log: {search.log_path}")

@@ -37,6 +37,7 @@ def register(sub):
                    "end (a temporary sibling renamed into place)")
     p.add_argument("--force", action="store_true", help="replace an existing non-empty --out when the run finishes")
     p.add_argument("--no-baselines", action="store_true", help="skip logistic regression and kNN")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html (figures take a few seconds)")
     p.add_argument("--build-only", action="store_true", help="compile the standalone network(s) and stop "
                    "(e.g. --backend cuda on a machine without a GPU); writes no --out")
     add_model_options(p)
@@ -80,7 +81,7 @@ def _encoder_options(args) -> dict:
 def main(args):
     from ..experiment import ExperimentConfig, build_networks, format_table, run_experiment
     from ..runio import atomic_run_dir, check_output_dir
-    from .common import keep_checkpoint_note
+    from .common import keep_checkpoint_note, write_report_or_warn
 
     if not args.build_only:  # before any work: a refused --out must not cost a training pass
         check_output_dir(args.out, args.force)
@@ -100,6 +101,8 @@ def main(args):
         return 0
     with keep_checkpoint_note(checkpoint), atomic_run_dir(args.out, args.force) as tmp:
         results = run_experiment(data, params, config, out_dir=tmp, checkpoint=checkpoint)
+        if not args.no_report:
+            write_report_or_warn(tmp)
     if checkpoint is not None:
         checkpoint.remove()  # the run directory is in place: nothing left to resume
     print(format_table(results))
