@@ -182,3 +182,14 @@ def test_sigterm_while_compiling_and_training_leaves_no_scratch_and_no_binary_ru
     assert not (tmp_path / "out").exists()
     ps = subprocess.run(["pgrep", "-f", str(tmp_path / "cache")], capture_output=True, text=True)
     assert ps.stdout.strip() == ""  # no binary of this run survives
+
+
+def test_the_parser_lists_the_simulator_backends_without_importing_brian2():
+    import subprocess
+
+    from colanet_brian.cli.common import BACKENDS
+    from colanet_brian.simulate import BACKENDS as SIMULATED
+
+    assert BACKENDS == SIMULATED
+    code = "import sys, colanet_brian.cli as c; c.build_parser(); print('brian2' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

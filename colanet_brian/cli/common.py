@@ -7,7 +7,8 @@ import contextlib
 import json
 import logging
 
-from ..simulate import BACKENDS
+#: `simulate.BACKENDS`, spelled out: importing Brian2 to build the parser would cost seconds before the first message
+BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 
 
 def add_model_options(parser: argparse.ArgumentParser, split_copies: bool = True) -> None:

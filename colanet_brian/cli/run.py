@@ -79,7 +79,6 @@ def _encoder_options(args) -> dict:
 
 
 def main(args):
-    from ..experiment import ExperimentConfig, build_networks, format_table, run_experiment
     from ..runio import atomic_run_dir, check_output_dir
     from .common import keep_checkpoint_note, write_report_or_warn
 
@@ -90,6 +89,8 @@ def main(args):
     checkpoint = None if args.build_only else make_checkpoint(args, args.out, params)
     _LOG.info("run: data set %s, %d copies x %d microcolumns, backend %s, seed %d%s", args.dataset, params.n_copies,
               params.n_microcolumns, args.backend, args.seed, "" if args.build_only else f", output {args.out}")
+    from ..experiment import ExperimentConfig, build_networks, format_table, run_experiment  # Brian2: seconds
+
     data = load_data(args)
     config = ExperimentConfig(backend=args.backend, seed=args.seed, block_frames=args.block_frames,
                               threads=args.threads, workers=split_copies_from_args(args), cache_dir=args.cache_dir,
