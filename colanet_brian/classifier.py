@@ -27,7 +27,7 @@ from .modeldata import TrainingData
 from .network import LEARNED_STATE
 from .params import CoLaNETParams
 from .provenance import atomic_save_npz, package_versions
-from .readout import accuracy, copy_predictions, ensemble_predictions
+from .readout import accuracy, copy_predictions, ensemble_predictions, silent_fraction, tie_fraction
 from .simulate import Simulator
 
 __all__ = ["CoLaNETClassifier", "Evaluation", "balanced_block"]
@@ -49,17 +49,34 @@ class Evaluation:
         OUT spikes per sample, copy and class.
     y : ndarray
         True class indices.
+    first : ndarray, shape (n_samples, n_copies, n_classes), optional
+        Frame-local tact of the first OUT spike (for the latency tie-break).
+    tie_break : str
+        Readout tie rule (`readout.vote`).
+    scores : ndarray, shape (n_samples, n_copies, n_classes), optional
+        Column scores at the end of each frame (`readout` module docstring).
+    silent_readout : str
+        ``"score"``: frames without spikes go to the best column score.
     """
 
     counts: np.ndarray
     y: np.ndarray
     wall_time: float = 0.0
     spikes: dict = field(default_factory=dict)
+    first: np.ndarray | None = None
+    tie_break: str = "lowest"
+    scores: np.ndarray | None = None
+    silent_readout: str = "none"
+
+    @property
+    def _readout(self) -> dict:
+        scores = self.scores if self.silent_readout == "score" else None
+        return dict(first=self.first, tie_break=self.tie_break, scores=scores)
 
     @property
     def predictions(self) -> np.ndarray:
         """Ensemble predictions (`readout.ensemble_predictions`)."""
-        return ensemble_predictions(self.counts)
+        return ensemble_predictions(self.counts, **self._readout)
 
     @property
     def accuracy(self) -> float:
@@ -69,21 +86,30 @@ class Evaluation:
     @property
     def copy_accuracies(self) -> np.ndarray:
         """Accuracy of every single copy."""
-        preds = copy_predictions(self.counts)
+        preds = copy_predictions(self.counts, **self._readout)
         return np.array([accuracy(preds[:, c], self.y) for c in range(preds.shape[1])])
 
     @property
     def silent_fraction(self) -> float:
         """Fraction of samples with no OUT spike in the whole ensemble."""
-        return float(np.mean(self.counts.sum(axis=(1, 2)) == 0))
+        return silent_fraction(self.counts.sum(axis=1))
+
+    def readout_rates(self) -> dict:
+        """Tie and silent-frame rates of the ensemble and of single copies (mean over copies)."""
+        return dict(silent_fraction=self.silent_fraction, tie_fraction=tie_fraction(self.counts.sum(axis=1)),
+                    silent_fraction_single=silent_fraction(self.counts),
+                    tie_fraction_single=tie_fraction(self.counts))
 
     def summary(self) -> dict:
         """JSON-ready numbers."""
         single = self.copy_accuracies
-        return dict(accuracy=self.accuracy, accuracy_single=single.tolist(),
-                    accuracy_single_mean=float(single.mean()), accuracy_single_min=float(single.min()),
-                    accuracy_single_max=float(single.max()), silent_fraction=self.silent_fraction,
-                    n_samples=int(self.y.size), wall_time=self.wall_time)
+        out = dict(accuracy=self.accuracy, accuracy_single=single.tolist(),
+                   accuracy_single_mean=float(single.mean()), accuracy_single_min=float(single.min()),
+                   accuracy_single_max=float(single.max()), tie_break=self.tie_break,
+                   silent_readout=self.silent_readout,
+                   n_samples=int(self.y.size), wall_time=self.wall_time)
+        out.update(self.readout_rates())
+        return out
 
 
 class CoLaNETClassifier:
@@ -221,7 +247,7 @@ class CoLaNETClassifier:
         y = self._check_labels(y, X.shape[0])
         with self._progress_bar(X.shape[0], "train") as bar:
             result = self.simulator.run(feature_rates(X, self.saturation), y, learning=True, progress=bar.update)
-        self.training = Evaluation(result.out_counts, y, result.wall_time, result.spikes)
+        self.training = self._evaluation(result, y)
         return self
 
     # ------------------------------------------------------------------
@@ -265,7 +291,7 @@ class CoLaNETClassifier:
                    else functools.partial(checkpoint.run, self.simulator, extra=self.snapshots))
             result = run(rho, y, learning=True, progress=bar.update, record_frames=record_frames, on_block=on_block)
         self.snapshots = {k: np.asarray(v) for k, v in self.snapshots.items()}
-        self.training = Evaluation(result.out_counts, y, result.wall_time, result.spikes)
+        self.training = self._evaluation(result, y)
         return self
 
     def _take_snapshot(self, n_done):
@@ -295,7 +321,12 @@ class CoLaNETClassifier:
             self.training_data.check_test(X, rho)
         with self._progress_bar(X.shape[0], "test") as bar:
             result = self.simulator.run(rho, None, learning=False, progress=bar.update, record_frames=record_frames)
-        return Evaluation(result.out_counts, y, result.wall_time, result.spikes)
+        return self._evaluation(result, y)
+
+    def _evaluation(self, result, y) -> Evaluation:
+        return Evaluation(result.out_counts, y, result.wall_time, result.spikes, first=result.out_first,
+                          tie_break=self.params.tie_break, scores=result.out_scores,
+                          silent_readout=self.params.silent_readout)
 
     def predict(self, X) -> np.ndarray:
         """Ensemble class indices (``-1`` where no OUT neuron spiked)."""

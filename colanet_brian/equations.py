@@ -39,6 +39,10 @@ SCHEDULE = ["start", "groups", "synapses", "thresholds", "resets", "end"]
 #: "never" for tact-valued variables (far in the past, still an int32).
 NEVER = -(10**8)
 
+#: Sharpness of the column score ``sum_m exp(SCORE_BETA * (peak_m - 1))`` (a soft maximum of the
+#: microcolumns' peak potential relative to threshold; see `OUTPUT_SCORE_SUMMED`).
+SCORE_BETA = 10.0
+
 
 def namespace_constants(params, n_inputs: int) -> dict:
     """Structural constants referenced by the strings of this module.
@@ -60,6 +64,7 @@ def namespace_constants(params, n_inputs: int) -> dict:
         SALT_NOISE=SALT_NOISE,
         SALT_WTA=SALT_WTA,
         SALT_INPUT=SALT_INPUT,
+        SCORE_BETA=SCORE_BETA,
     )
     for k, mode in enumerate(FORCE_MODES):
         consts[f"FORCE_{mode.upper()}"] = k
@@ -93,6 +98,7 @@ CLOCK_LINKS = {
     "R": ("tact", "frame_t", "presenting", "phase", "rng_seed", "recording"),
     "L": ("tact", "phase", "rng_seed"),
     "relay": ("tact",),
+    "out": ("tact", "phase"),
     "target": ("frame_t", "phase"),
 }
 
@@ -142,6 +148,7 @@ block_until : integer        # last tact of the current blocking window (spec 5.
 blocked = tact <= block_until : boolean
 force_req : boolean          # a GATE forcing spike arrived this tact (spec 8.2)
 cand : boolean               # winner-take-all candidate this tact (spec 4.5)
+peak : 1                     # largest v / threshold so far in this frame (column score, readout of silent frames)
 prio : 1                     # WTA priority: 2+ unconditional forcing, 1+ threshold crossing, 0 none
 n_beaten : integer           # same-column candidates with a higher priority this tact
 D : 1                        # dopamine received this tact (spec 7.2)
@@ -155,6 +162,8 @@ s : 1                        # stability (spec 6)
 F : 1                        # free synaptic resource (spec 6)
 F_share : 1                  # F / (N_AFF + n_silent), handed to each afferent at renormalisation
 gain = clip(2.0**(-s), 0.0, 1.0) : 1   # plasticity gain g(s) = min(2^-s, 1) (spec 6)
+frame_start = tact - phase : integer   # first tact of the current frame
+fired_in_frame = t_last >= frame_start : boolean  # the last spike belongs to the current frame
 lam : 1 (shared, constant)             # leak per tact, 1 - 1/chartime
 s_stoch : 1 (shared, constant)         # stochastic stimulation amplitude
 theta0 : 1 (shared, constant)          # base threshold
@@ -164,8 +173,10 @@ isi_max : integer (shared, constant)   # largest gap inside a dense spike sequen
 isi_signed : boolean (shared, constant)  # True: intended signed ISI test; False: KNP unsigned-underflow behaviour (17.9)
 r_s : 1 (shared, constant)             # stability change per unit dopamine
 s_isi : 1 (shared, constant)           # stability decrease at the start of a sequence
+s_max : 1 (shared, constant)           # upper bound of s (params.UNBOUNDED: none, spec)
+frame_isolation : boolean (shared, constant)  # frames independent (blocking, contributions, sequences, reward)
 theta_R : 1 (shared, constant)         # renormalisation threshold on |F|
-n_silent : integer (shared, constant)  # silent synapses (spec 7.3)
+n_silent : 1 (shared, constant)        # silent synapses (spec 7.3), scaled with the width (params.width_factors)
 wta_random : boolean (shared, constant)  # random same-tact WTA choice (else highest potential)
 wta_exact : boolean (shared, constant)   # one winner per column and tact (else ArNI gating only, 17.12)
 forced_persistent : boolean (shared, constant)  # stability rule reads "last spike forced" (17.8)
@@ -184,9 +195,13 @@ force_req = False
 n_beaten = 0
 """
 
-#: Spec §5.2 steps 5 and 7, then the WTA candidacy and priority of spec §4.5 / §8.2.
+#: Spec §5.2 steps 5 and 7, then the WTA candidacy and priority of spec §4.5 / §8.2.  With frame
+#: isolation a block that reaches into a new frame (a forced spike at tact 13, a late winner) is
+#: lifted at its first tact; it runs after the synapses slot, so a block delivered then is lifted too.
 LEARNING_NEURON_INTEGRATE = """
+block_until = block_until - int(frame_isolation and phase == 0 and block_until >= tact) * (block_until - tact + 1)
 v = clip(v + I_dend * int(not blocked), 0.0, inf)
+peak = clip(v / (theta0 + theta_add), peak * int(phase != 0), inf)
 unconditional = force_req and force_mode_id != FORCE_INPUT
 cand = unconditional or (not blocked and v >= theta0 + theta_add)
 by_potential = (unconditional and force_mode_id == FORCE_MAX) or (not unconditional and not wta_random)
@@ -204,7 +219,7 @@ LEARNING_NEURON_THRESHOLD = (
 #: Reset and dense-spike-sequence classification of spec §7.1 step 1-2.
 LEARNING_NEURON_RESET = """
 forced = force_req
-cont = not forced and not dss_break and isi_signed and (isi_status == 1 or isi_status == 2) and tact - t_last_unf < isi_max
+cont = not forced and not dss_break and isi_signed and (isi_status == 1 or isi_status == 2) and tact - t_last_unf < isi_max and (t_last_unf >= frame_start or not frame_isolation)
 isi_status = 3 * int(forced) + 2 * int(cont) + int(not forced and not cont)
 t_first = int(isi_status == 1) * tact + int(isi_status != 1) * t_first
 s = s - s_isi * int(plastic and isi_status == 1)
@@ -217,12 +232,18 @@ v = 0
 #: Dopamine event (spec §7.2): positive reward, or punishment of an unforced neuron.
 LEARNING_NEURON_DOPAMINE_EVENT = "plastic and (D > 0 or (D < 0 and isi_status != 3))"
 #: The part of it that changes synapses: only if the last spike is at most T_dop tacts old.
-LEARNING_NEURON_DOPAMINE_SYNAPSE_EVENT = LEARNING_NEURON_DOPAMINE_EVENT + " and tact - t_last <= T_dop"
+LEARNING_NEURON_DOPAMINE_SYNAPSE_EVENT = (
+    LEARNING_NEURON_DOPAMINE_EVENT + " and tact - t_last <= T_dop and (fired_in_frame or not frame_isolation)"
+)
 
-#: Stability update of spec §7.2 step 2 (no lower clamp in the unforced branch, as specified).
+#: Stability update of spec §7.2 step 2 (no lower clamp in the unforced branch, as specified), bounded
+#: above by ``s_max``.  With frame isolation a neuron that did not fire in this frame counts as never
+#: having fired (factor -1), whatever it did in earlier frames.
 LEARNING_NEURON_ON_DOPAMINE = """
-forced_branch = D < 0 or (forced_persistent and forced) or (not forced_persistent and force_req)
-s = int(forced_branch) * clip(s - r_s * D, 0.0, inf) + int(not forced_branch) * (s + r_s * D * clip(2.0 - abs(1.0 * (tact - t_first - isi_max)) / isi_max, -1.0, inf))
+fired_here = fired_in_frame or not frame_isolation
+forced_branch = D < 0 or (forced_persistent and forced and fired_here) or (not forced_persistent and force_req)
+bonus = int(fired_here) * clip(2.0 - abs(1.0 * (tact - t_first - isi_max)) / isi_max, -1.0, inf) - int(not fired_here)
+s = clip(int(forced_branch) * clip(s - r_s * D, 0.0, inf) + int(not forced_branch) * (s + r_s * D * bonus), -inf, s_max)
 dss_break = True
 """
 
@@ -279,9 +300,11 @@ t_1f = int(do_1f) * (tact_post + 1) + int(not do_1f) * t_1f
 )
 
 #: Spec §7.1 steps 3-5 at an L spike: contribution flags, then anti-Hebbian once per dense sequence.
+#: With frame isolation only arrivals of the current frame contribute (an early spike with T_syn = 10
+#: would otherwise credit the previous image's late inputs).
 PLASTIC_SYNAPSE_ON_POST = (
     """
-had = t_last_post - T_syn <= t_arr_pre and t_arr_pre <= t_last_post
+had = t_last_post - T_syn <= t_arr_pre and t_arr_pre <= t_last_post and (t_arr_pre >= frame_start_post or not frame_isolation_post)
 contrib = had or (contrib and isi_status_post == 2)
 hebb_done = hebb_done and isi_status_post == 2
 hebb = plastic_post and not forced_post and contrib and not hebb_done
@@ -308,6 +331,13 @@ theta0 : 1 (shared, constant)
 column : integer (constant)       # global column index: copy * n_classes + class
 """ + linked_declarations("relay")
 RELAY_NEURON_PRE_INPUT = "v = 0"
+
+#: OUT neurons also hold the column score, read out once per frame at its last tact.
+OUTPUT_NEURON_EQS = RELAY_NEURON_EQS.replace(linked_declarations("relay"), linked_declarations("out")) + """
+score : 1                         # sum over the column's L of exp(SCORE_BETA * (peak - 1)), summed by L_OUT
+"""
+#: Custom event that records the column score (an EventMonitor on OUT reads ``score``).
+OUTPUT_SCORE_EVENT = "phase == FRAME_TACTS - 1"
 RELAY_NEURON_THRESHOLD = "v >= theta0 and not blocked"
 RELAY_NEURON_RESET = "v = 0"
 
@@ -333,6 +363,10 @@ TARGET_DOPAMINE_EVENT = "teach and phase == DOPAMINE_TACT and abs(label(frame_t)
 # ---------------------------------------------------------------------------
 #: Excitatory link with one shared weight (L->OUT, Target->GATE).
 EXCITATORY_SYNAPSE_EQS = "w_fix : 1 (shared, constant)"
+
+#: L -> OUT also carries the column score: how close the column's microcolumns came to firing in this
+#: frame.  Spec §17.16 suggests reading L potentials for ties; here they answer frames without any spike.
+OUTPUT_SCORE_SUMMED = "score_post = exp(SCORE_BETA * (peak_pre - 1.0)) : 1 (summed)"
 EXCITATORY_SYNAPSE_ON_PRE = "v_post += w_fix"
 
 #: Gating (blocking) link: blocks the target's input for ``block_len`` tacts, the arrival tact included.

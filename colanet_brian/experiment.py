@@ -72,8 +72,9 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     results = dict(test.summary())
     results.update(
         dataset=data.summary(),
-        training=dict(online_accuracy=clf.training.accuracy, silent_fraction=clf.training.silent_fraction,
-                      online_accuracy_single_mean=float(clf.training.copy_accuracies.mean())),
+        training=dict(online_accuracy=clf.training.accuracy,
+                      online_accuracy_single_mean=float(clf.training.copy_accuracies.mean()),
+                      **clf.training.readout_rates()),
         baselines=run_baselines(data.X_train, data.y_train, data.X_test, data.y_test, config.seed)
         if config.baselines else {},
         params=params.to_dict(),
@@ -92,7 +93,9 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         arrays = dict(train_counts=clf.training.counts, y_train=y_train, train_order=order,
-                      test_counts=test.counts, y_test=data.y_test, class_names=np.array(data.class_names))
+                      test_counts=test.counts, y_test=data.y_test, class_names=np.array(data.class_names),
+                      train_first=clf.training.first, test_first=test.first,
+                      train_scores=clf.training.scores, test_scores=test.scores)
         arrays.update(train_raster_frames=np.array(train_frames), test_raster_frames=np.array(test_frames),
                       frame_tacts=params.frame_tacts, present_tacts=params.present_tacts,
                       n_microcolumns=params.n_microcolumns, n_copies=params.n_copies)

@@ -10,7 +10,7 @@ clock     1           frame clock (spec §2); every group links to it
 R         N_in        input receptors, rate-coded features (spec §3)
 Target    K           label receptors (spec §8.1), shared by all copies
 L         C*K*M       learning neurons; neuron ``c*K*M + k*M + m``
-OUT       C*K         output / vote neurons; neuron ``c*K + k``
+OUT       C*K         output / vote neurons; neuron ``c*K + k``; column score
 GATE      C*K         teacher gates
 ========  ==========  =====================================================
 
@@ -239,10 +239,11 @@ class CoLaNETNetwork:
         L.run_on_event("renorm", eq.LEARNING_NEURON_ON_RENORM, when="after_resets", order=6)
         L.column = np.arange(s.n_learning) // s.n_microcolumns
 
-        for name in ("OUT", "GATE"):
-            relay = self._add(NeuronGroup(s.n_columns, eq.RELAY_NEURON_EQS, threshold=eq.RELAY_NEURON_THRESHOLD,
-                                          reset=eq.RELAY_NEURON_RESET, name=name))
-            self._link(relay, "relay")
+        for name, model, kind, events in (("OUT", eq.OUTPUT_NEURON_EQS, "out", {"score": eq.OUTPUT_SCORE_EVENT}),
+                                          ("GATE", eq.RELAY_NEURON_EQS, "relay", None)):
+            relay = self._add(NeuronGroup(s.n_columns, model, threshold=eq.RELAY_NEURON_THRESHOLD,
+                                          reset=eq.RELAY_NEURON_RESET, events=events, name=name))
+            self._link(relay, kind)
             relay.run_regularly(eq.RELAY_NEURON_PRE_INPUT, when="groups", name=f"{name}_pre_input")
             relay.column = np.arange(s.n_columns)
 
@@ -291,7 +292,11 @@ class CoLaNETNetwork:
             L_L.lower = pre < post
             L_L.wta.when = "before_thresholds"
             L_L.wta.order = 2
-        self._synapses("L", "OUT", "L_OUT", eq.EXCITATORY_SYNAPSE_EQS, eq.EXCITATORY_SYNAPSE_ON_PRE, l_idx, l_col)
+        L_OUT = self._synapses("L", "OUT", "L_OUT", eq.EXCITATORY_SYNAPSE_EQS + "\n" + eq.OUTPUT_SCORE_SUMMED,
+                               eq.EXCITATORY_SYNAPSE_ON_PRE, l_idx, l_col)
+        # sum the scores after L's integration step (order 0-2 of before_thresholds), so the last tact counts
+        L_OUT.summed_updaters["score_post"].when = "before_thresholds"
+        L_OUT.summed_updaters["score_post"].order = 10
         self._synapses("OUT", "GATE", "OUT_GATE", eq.BLOCKING_SYNAPSE_EQS, eq.BLOCKING_SYNAPSE_ON_PRE, col_idx, col_idx)
         self._synapses("GATE", "OUT", "GATE_OUT", eq.BLOCKING_SYNAPSE_EQS, eq.BLOCKING_SYNAPSE_ON_PRE, col_idx, col_idx)
         self._synapses("Target", "GATE", "Target_GATE", eq.EXCITATORY_SYNAPSE_EQS, eq.EXCITATORY_SYNAPSE_ON_PRE,
@@ -303,6 +308,7 @@ class CoLaNETNetwork:
 
     def _build_monitors(self):
         self._add(SpikeMonitor(self.objects["OUT"], name="OUT_spikes"))
+        self._add(EventMonitor(self.objects["OUT"], "score", variables=["score"], name="OUT_scores"))
         if self.shape.record_spikes:  # every L, GATE and Target spike; R spikes of the frames in record_mask
             for name in ("L", "GATE", "Target"):
                 self._add(SpikeMonitor(self.objects[name], name=f"{name}_spikes"))
@@ -317,7 +323,7 @@ class CoLaNETNetwork:
         sigma : float
             Resource-unit scale factor (`CoLaNETParams.sigma`).
         """
-        for obj_name, values in self.params.brian_values(sigma).items():
+        for obj_name, values in self.params.brian_values(sigma, self.shape.n_inputs).items():
             obj = self.objects.get(obj_name)
             if obj is None:  # e.g. L_L does not exist for M = 1
                 continue
@@ -334,7 +340,7 @@ class CoLaNETNetwork:
         p = self.params
         w_min, w_max, w0 = p.w_min * sigma, p.w_max * sigma, p.w_init * sigma
         n_syn = self.shape.n_inputs * self.shape.n_learning
-        theta = p.k_theta * self.shape.n_inputs * max(w0, 0.0)
+        theta = p.k_theta * p.width_factors(sigma, self.shape.n_inputs)[0] * self.shape.n_inputs * max(w0, 0.0)
         state = {name: eq.NEVER for name in NEVER_STAMPS}
         state.update({
             "R_L.r": np.full(n_syn, CoLaNETParams.initial_resource(w_min, w_max, w0)),

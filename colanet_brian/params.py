@@ -31,14 +31,24 @@ __all__ = [
     "ParameterError",
     "FORCE_MODES",
     "ENCODINGS",
+    "TIE_BREAKS",
+    "SILENT_READOUTS",
     "load_params",
     "param_info",
 ]
 
 #: How a GATE spike forces its column (spec §8.2, §17.7); see `CoLaNETParams.force_mode`.
 FORCE_MODES = ("max", "rand", "all", "input")
+#: Readout rules for tied OUT counts (spec §8.3, §17.16); see `CoLaNETParams.tie_break`.
+TIE_BREAKS = ("lowest", "latency")
+#: Readout of frames without any OUT spike (spec §8.3); see `CoLaNETParams.silent_readout`.
+SILENT_READOUTS = ("none", "score")
 #: Rate codes of spec §3 / §17.4.
 ENCODINGS = ("accumulator", "poisson")
+
+
+#: Stand-in for "no bound" in compiled parameters (JSON has no infinity; None means unbounded).
+UNBOUNDED = 1e30
 
 
 class ParameterError(ValueError):
@@ -112,6 +122,12 @@ class CoLaNETParams:
         "auto", "17.2", "sigma: factor on every resource-unit quantity; 'auto' = reference_drive / input spikes per tact",
     )
     reference_drive: float = _p(102.5, "17.2", "input spikes per tact for which the resource-unit values are tuned (MNIST)")
+    reference_inputs: int = _p(784, "17.2", "input width for which n_silent is given (MNIST)", integer=True)
+    reference_rate: float = _p(0.3, "17.2", "mean input rate per tact for which k_theta is given (pixels)")
+    calibrate_width: bool = _p(
+        True, "17.2", "scale k_theta by mean input rate / reference_rate and n_silent by n_inputs / reference_inputs "
+        "(departure; False: the values as written, spec; see width_factors)",
+    )
 
     # --- plasticity (spec §7) -------------------------------------------
     d_h: float = _p(-0.177, "7.1", "anti-Hebbian resource step per dense spike sequence (< 0)", ga=(-0.6, 0.0), brian=("R_L.d_h",), scaled="weight")
@@ -121,8 +137,12 @@ class CoLaNETParams:
     isi_max: int = _p(10, "7.0", "largest gap inside a dense spike sequence (maxTSSISI)", ga=(5, 15), integer=True, brian=("L.isi_max",))
     r_s: float = _p(0.05, "7.2", "stability change per unit dopamine", ga=(0.0, 0.3), brian=("L.r_s",), scaled="inverse")
     s_isi: float = _p(0.0, "7.1", "stability decrease when a dense spike sequence starts", brian=("L.s_isi",))
+    s_max: float | None = _p(
+        4.0, "6, 7.2", "upper bound of the stability s, so the plasticity gain stays >= 2^-s_max (departure; None: "
+        "unbounded, spec)", ga=(1.0, 10.0),
+    )
     theta_R: float = _p(1.0, "7.3, 17.10", "free-resource threshold for renormalisation (KNP MNIST units)", brian=("L.theta_R",), scaled="weight")
-    n_silent: int = _p(27, "7.3", "silent synapses absorbing part of the renormalised resource", ga=(0, 60), integer=True, brian=("L.n_silent",))
+    n_silent: int = _p(27, "7.3", "silent synapses absorbing part of the renormalised resource (at reference_inputs, see calibrate_width)", ga=(0, 60), integer=True, brian=("L.n_silent",))
     a1: float = _p(0.0, "7.4, 17.11", "one-factor resource change per presynaptic arrival (0 = off)", ga=(-1e-3, 0.0), scaled="weight")
     a1_period: int = _p(10, "7.4", "one-factor plasticity applies at most once per this many tacts per synapse", integer=True)
 
@@ -139,9 +159,21 @@ class CoLaNETParams:
 
     forced_persistent: bool = _p(True, "7.2, 17.8", "stability rule tests 'last spike was forced' (False: KNP's transient flag)", brian=("L.forced_persistent",))
     isi_signed: bool = _p(True, "7.1, 17.9", "intended signed ISI test (False: KNP's unsigned underflow, no sequence ever continues)", brian=("L.isi_signed",))
+    frame_isolation: bool = _p(
+        True, "2, 7.1, 7.2", "frames are independent: L blocking cleared at frame start; contributions, dense spike "
+        "sequences and reward eligibility from the current frame only (departure; False: spec)",
+        brian=("L.frame_isolation",),
+    )
 
     # --- readout (spec §8.3, §17.16) ------------------------------------
-    tie_break: str = _p("lowest", "8.3, 17.16", "ensemble/copy tie rule: 'lowest' class index (KNP)")
+    tie_break: str = _p(
+        "latency", "8.3, 17.16", "rule for tied OUT counts: 'latency' earliest first OUT spike, then lowest index "
+        "(departure); 'lowest' class index (KNP, spec)",
+    )
+    silent_readout: str = _p(
+        "score", "8.3, 17.16", "frames without OUT spikes: 'score' the column whose L came closest to threshold "
+        "(departure); 'none' counted as wrong (spec)",
+    )
 
     # ------------------------------------------------------------------
     def validate(self, n_inputs: int | None = None) -> CoLaNETParams:
@@ -183,8 +215,14 @@ class CoLaNETParams:
             raise ParameterError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
         if self.force_mode not in FORCE_MODES:
             raise ParameterError(f"force_mode must be one of {FORCE_MODES}, got {self.force_mode!r}")
-        if self.tie_break != "lowest":
-            raise ParameterError(f"tie_break must be 'lowest', got {self.tie_break!r}")
+        if self.tie_break not in TIE_BREAKS:
+            raise ParameterError(f"tie_break must be one of {TIE_BREAKS}, got {self.tie_break!r}")
+        if self.silent_readout not in SILENT_READOUTS:
+            raise ParameterError(f"silent_readout must be one of {SILENT_READOUTS}, got {self.silent_readout!r}")
+        if self.reference_inputs < 1:
+            raise ParameterError(f"reference_inputs must be >= 1, got {self.reference_inputs!r}")
+        if not self.reference_rate > 0:
+            raise ParameterError(f"reference_rate must be > 0, got {self.reference_rate!r}")
         if self.saturation is not None and not self.saturation > 0:
             raise ParameterError(f"saturation must be > 0 (or null for the percentile rule), got {self.saturation!r}")
         if not 0 < self.saturation_percentile <= 100:
@@ -219,6 +257,7 @@ class CoLaNETParams:
             "T_dop": self.T_dop >= 0,
             "T_syn": self.T_syn >= 0,
             "isi_max": self.isi_max >= 1,
+            "s_max": self.s_max is None or self.s_max >= 0,
             "wta_block": self.wta_block >= 0,
             "out_gate_block": self.out_gate_block >= 0,
             "gate_out_block": self.gate_out_block >= 0,
@@ -282,13 +321,41 @@ class CoLaNETParams:
             )
         return self.reference_drive / float(input_spikes_per_tact)
 
-    def brian_values(self, sigma: float) -> dict[str, dict[str, float]]:
+    def width_factors(self, sigma: float, n_inputs: int | None) -> tuple[float, float]:
+        """Factors on ``k_theta`` and ``n_silent`` for this input (``calibrate_width``).
+
+        The threshold excess ``k_theta * sum(w > 0)`` sums over *all* afferents,
+        while the drive per tact sums only over the inputs that spike, about
+        ``mean rate * n_inputs * w``.  With ``weight_scale='auto'`` the mean
+        rate per input is ``reference_drive / (sigma * n_inputs)``; the factor
+        ``mean rate / reference_rate`` keeps the excess in the same proportion
+        to the drive as for inputs at ``reference_rate`` (pixels of digits and
+        Fashion-MNIST: about 0.3).  Sparse or dense ANN features have mean rates
+        of 0.04-0.1, where the uncalibrated excess outgrows the drive and
+        trained neurons fall silent.  ``n_silent`` (spec §7.3) drains
+        ``n_silent / (n_inputs + n_silent)`` of the freed resource: scaling it
+        by ``n_inputs / reference_inputs`` keeps that share at every width.
+
+        Returns
+        -------
+        k_theta_factor, n_silent_factor : float
+            Both 1 when ``calibrate_width`` is off, ``weight_scale`` is a
+            number (the drive is then unknown here) or ``n_inputs`` is unknown.
+        """
+        if not self.calibrate_width or n_inputs is None or self.weight_scale != "auto":
+            return 1.0, 1.0
+        mean_rate = self.reference_drive / (sigma * n_inputs)
+        return mean_rate / self.reference_rate, n_inputs / self.reference_inputs
+
+    def brian_values(self, sigma: float, n_inputs: int | None = None) -> dict[str, dict[str, float]]:
         """Values of the ``(shared, constant)`` Brian2 parameters, per object.
 
         Parameters
         ----------
         sigma : float
             Resource-unit scale factor (see `sigma`).
+        n_inputs : int, optional
+            Input width, for `width_factors` (without it: no width calibration).
 
         Returns
         -------
@@ -311,6 +378,10 @@ class CoLaNETParams:
         out["R_L"]["dw"] = w_max - w_min
         out["L"]["lam"] = self.lam
         out["L"]["force_mode_id"] = FORCE_MODES.index(self.force_mode)
+        out["L"]["s_max"] = UNBOUNDED if self.s_max is None else float(self.s_max)
+        k_factor, silent_factor = self.width_factors(sigma, n_inputs)
+        out["L"]["k_theta"] = self.k_theta * k_factor
+        out["L"]["n_silent"] = self.n_silent * silent_factor
         if self.a1 != 0:
             out["R_L"]["a1"] = self.a1 * sigma
             out["R_L"]["a1_period"] = self.a1_period

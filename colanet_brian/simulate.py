@@ -40,6 +40,7 @@ import numpy as np
 
 from .network import CoLaNETNetwork, NetworkShape
 from .params import CoLaNETParams
+from .readout import NO_SPIKE_TACT
 
 __all__ = ["BACKENDS", "BlockResult", "Simulator", "default_cache_dir", "build_standalone"]
 
@@ -47,7 +48,9 @@ _LOG = logging.getLogger(__name__)
 BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 STANDALONE_BACKENDS = ("cpp", "cuda")
 #: Spike monitors a network may have (`network.CoLaNETNetwork._build_monitors`).
-MONITORS = ("OUT_spikes", "L_spikes", "GATE_spikes", "Target_spikes", "R_spikes")
+MONITORS = ("OUT_spikes", "OUT_scores", "L_spikes", "GATE_spikes", "Target_spikes", "R_spikes")
+#: Recorded variables of event monitors, returned after ``(indices, tacts)``.
+MONITOR_VARIABLES = {"OUT_scores": ("score",)}
 
 
 def default_cache_dir() -> Path:
@@ -64,6 +67,12 @@ class BlockResult:
     out_counts : ndarray, shape (n_frames, n_copies, n_classes)
         OUT spikes attributed to each frame (an OUT spike at tact T belongs to
         the frame of the L spike one tact earlier, spec §8.2).
+    out_first : ndarray, shape (n_frames, n_copies, n_classes)
+        Frame-local tact of the first of those spikes (`readout.NO_SPIKE_TACT`
+        where there is none), for the latency tie-break of `readout.vote`.
+    out_scores : ndarray, shape (n_frames, n_copies, n_classes)
+        Column score at the end of each frame (`equations.OUTPUT_SCORE_SUMMED`),
+        the readout of frames without an OUT spike.
     spikes : dict
         ``{monitor: (indices, tacts)}`` for every recorded population.
     wall_time : float
@@ -71,6 +80,8 @@ class BlockResult:
     """
 
     out_counts: np.ndarray
+    out_first: np.ndarray
+    out_scores: np.ndarray
     spikes: dict = field(default_factory=dict)
     wall_time: float = 0.0
 
@@ -165,7 +176,8 @@ class _RuntimeEngine:
         for name, start in self.read_from.items():
             mon = net.objects[name]
             i, t = np.asarray(mon.i[start:]), np.asarray(mon.t[start:] / ms)
-            spikes[name] = (i.astype(np.int64), np.rint(t - t0).astype(np.int64))
+            values = tuple(np.asarray(getattr(mon, var)[start:]) for var in MONITOR_VARIABLES.get(name, ()))
+            spikes[name] = (i.astype(np.int64), np.rint(t - t0).astype(np.int64), *values)
             self.read_from[name] = mon.num_events  # SpikeMonitor and EventMonitor
         return spikes
 
@@ -343,7 +355,7 @@ def _manifest_variables(net: CoLaNETNetwork, device) -> dict:
     names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach", "L.i_offset"]
     for mon in MONITORS:
         if mon in net.objects:
-            names += [f"{mon}.i", f"{mon}.t"]
+            names += [f"{mon}.{var}" for var in ("i", "t", *MONITOR_VARIABLES.get(mon, ()))]
     out = {}
     for name in dict.fromkeys(names):
         obj_name, var_name = name.split(".")
@@ -423,7 +435,8 @@ class _StandaloneEngine:
                 if f"{mon}.i" in self.manifest["variables"]:
                     i = self._read(run_dir, f"{mon}.i").astype(np.int64)
                     t = np.rint(self._read(run_dir, f"{mon}.t") * 1000.0).astype(np.int64)
-                    spikes[mon] = (i, t)
+                    values = tuple(self._read(run_dir, f"{mon}.{var}") for var in MONITOR_VARIABLES.get(mon, ()))
+                    spikes[mon] = (i, t, *values)
             if progress is not None:
                 progress(1.0)
             return spikes
@@ -446,7 +459,7 @@ class _StandaloneEngine:
 # ---------------------------------------------------------------------------
 #: Per-copy objects and the number of their elements per copy, in units of
 #: ``n_classes`` (OUT, GATE) or ``n_classes * n_microcolumns`` (L; R_L along its postsynaptic axis).
-_PER_COLUMN = ("OUT", "GATE", "OUT_spikes", "GATE_spikes")
+_PER_COLUMN = ("OUT", "GATE", "OUT_spikes", "OUT_scores", "GATE_spikes")
 _PER_LEARNING = ("L", "L_spikes", "R_L")
 
 
@@ -536,9 +549,9 @@ class _SplitEngine:
                 continue
             offsets = [self._slice(name, first, 1).start for first, _, _ in self.parts]
             i = np.concatenate([res[name][0] + off for res, off in zip(results, offsets, strict=True)])
-            t = np.concatenate([res[name][1] for res in results])
-            order = np.lexsort((i, t))  # the order a single monitor records: by tact, then index
-            spikes[name] = (i[order], t[order])
+            rest = [np.concatenate([res[name][k] for res in results]) for k in range(1, len(results[0][name]))]
+            order = np.lexsort((i, rest[0]))  # the order a single monitor records: by tact, then index
+            spikes[name] = (i[order], *(r[order] for r in rest))
         return spikes
 
 
@@ -675,6 +688,8 @@ class Simulator:
         n = rho.shape[0]
         B = self.shape.block_frames
         counts = np.zeros((n, self.shape.n_copies, self.shape.n_classes), dtype=np.int32)
+        first = np.full_like(counts, NO_SPIKE_TACT)
+        scores = np.zeros(counts.shape, dtype=np.float32)
         spikes_all: dict = {}
         labels = -np.ones(n) if labels is None else np.asarray(labels, dtype=np.float64)
         self.engine.set_values({"L.plastic": bool(learning), "Target.teach": bool(learning)})
@@ -684,17 +699,18 @@ class Simulator:
         start_wall = time.time()
         for start in range(0, n, B):
             stop = min(start + B, n)
-            block_counts, block_spikes = self._run_block(rho[start:stop], labels[start:stop], mask[start:stop],
-                                                         progress)
+            block_readout, block_spikes = self._run_block(rho[start:stop], labels[start:stop], mask[start:stop],
+                                                          progress)
             if on_block is not None:
                 on_block(stop)
-            counts[start:stop] = block_counts
+            counts[start:stop], first[start:stop], scores[start:stop] = block_readout
             for name, (i, t) in block_spikes.items():
                 offset = start * self.shape.frame_tacts
                 spikes_all.setdefault(name, []).append((i, t + offset))
         spikes = {name: (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
                   for name, parts in spikes_all.items()}
-        return BlockResult(out_counts=counts, spikes=spikes, wall_time=time.time() - start_wall)
+        return BlockResult(out_counts=counts, out_first=first, out_scores=scores, spikes=spikes,
+                           wall_time=time.time() - start_wall)
 
     def _run_block(self, rho, labels, mask, progress):
         n = rho.shape[0]
@@ -727,9 +743,16 @@ class Simulator:
         ok = (frame >= 0) & (frame < n)
         counts = np.zeros((n, self.shape.n_columns), dtype=np.int32)
         np.add.at(counts, (frame[ok], i[ok]), 1)
-        counts = counts.reshape(n, self.shape.n_copies, self.shape.n_classes)
+        first = np.full((n, self.shape.n_columns), NO_SPIKE_TACT, dtype=np.int32)
+        np.minimum.at(first, (frame[ok], i[ok]), (t[ok] - frame[ok] * T).astype(np.int32))
+        per_copy = (n, self.shape.n_copies, self.shape.n_classes)
+        i, t, score = spikes.pop("OUT_scores")
+        frame = t // T  # recorded at the last tact of each frame
+        ok = frame < n
+        scores = np.zeros((n, self.shape.n_columns), dtype=np.float32)
+        scores[frame[ok], i[ok]] = score[ok]
         recorded = {k: (v[0][v[1] < n * T], v[1][v[1] < n * T]) for k, v in spikes.items()}
-        return counts, recorded
+        return (counts.reshape(per_copy), first.reshape(per_copy), scores.reshape(per_copy)), recorded
 
 
 def _block_seed(seed: int, block: int) -> int:
@@ -756,7 +779,7 @@ class _ValuesOnlyNetwork:
         return CoLaNETNetwork.initial_state(self, sigma)
 
     def parameter_items(self, sigma):
-        for obj_name, values in self.params.brian_values(sigma).items():
+        for obj_name, values in self.params.brian_values(sigma, self.shape.n_inputs).items():
             for var, value in values.items():
                 yield _Named(obj_name), var, value
 

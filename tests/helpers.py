@@ -9,7 +9,8 @@ from colanet_brian.network import CoLaNETNetwork, NetworkShape
 from colanet_brian.params import CoLaNETParams
 from colanet_brian.simulate import _initial_values, _parameter_values, _runtime_device, _RuntimeEngine
 
-QUIET = dict(s_stoch=0.0, wta_random=False)
+#: Noise off, deterministic WTA, and parameters used exactly as written (no width calibration).
+QUIET = dict(s_stoch=0.0, wta_random=False, calibrate_width=False)
 
 
 class TinyNet:
