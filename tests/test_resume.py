@@ -22,31 +22,31 @@ class _Killed(Exception):
 
 
 def _classifier(build_cache):
-    return CoLaNETClassifier(CoLaNETParams(**SMALL), backend="cpp", seed=1, block_frames=30, cache_dir=build_cache,
+    return CoLaNETClassifier(CoLaNETParams(**SMALL), backend="cpp", seed=1, block_frames=60, cache_dir=build_cache,
                              progress=False)
 
 
 def test_a_pass_interrupted_after_a_checkpoint_resumes_to_the_uninterrupted_state(digits_small, build_cache,
                                                                                   tmp_path):
-    Xtr, ytr, Xte, yte, names = digits_small  # 120 samples: 4 blocks of 30
-    whole = _classifier(build_cache).fit(Xtr, ytr, names, snapshots=4)
+    Xtr, ytr, Xte, yte, names = digits_small  # 120 samples: 2 blocks of 60
+    whole = _classifier(build_cache).fit(Xtr, ytr, names, snapshots=2)
     path = tmp_path / "ck.npz"
 
     killed = _classifier(build_cache)
     take = killed._take_snapshot
 
-    def die_in_block_3(n_done):
+    def die_in_block_2(n_done):
         take(n_done)
-        if n_done == 90:
-            raise _Killed  # after block 3, before its chunk was checkpointed
-    killed._take_snapshot = die_in_block_3
+        if n_done == 120:
+            raise _Killed  # after block 2, before its chunk was checkpointed
+    killed._take_snapshot = die_in_block_2
     with pytest.raises(_Killed):
-        killed.fit(Xtr, ytr, names, snapshots=4, checkpoint=Checkpoint(path, every=2, key=dict(seed=1)))
+        killed.fit(Xtr, ytr, names, snapshots=2, checkpoint=Checkpoint(path, every=1, key=dict(seed=1)))
     saved = Checkpoint(path).read()
-    assert saved["meta"]["n_done"] == 60 and saved["meta"]["block_index"] == 2  # the last finished chunk
+    assert saved["meta"]["n_done"] == 60 and saved["meta"]["block_index"] == 1  # the last finished chunk
 
-    ck = Checkpoint(path, every=2, key=dict(seed=1), resume=True)
-    resumed = _classifier(build_cache).fit(Xtr, ytr, names, snapshots=4, checkpoint=ck)
+    ck = Checkpoint(path, every=1, key=dict(seed=1), resume=True)
+    resumed = _classifier(build_cache).fit(Xtr, ytr, names, snapshots=2, checkpoint=ck)
     assert ck.resumed_samples == 60
     np.testing.assert_array_equal(resumed.training.counts, whole.training.counts)
     for key, value in whole.learned_state().items():
