@@ -150,15 +150,20 @@ def _wait_for(proc, text, timeout=120):
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_run_says_so_in_one_line_and_leaves_no_output(tmp_path, sig, code):
-    proc = _start_run(tmp_path, "--backend", "numpy", "--copies", "1", "--microcolumns", "3", "--checkpoint-every", "0")
+    proc = _start_run(tmp_path, "--backend", "numpy", "--copies", "1", "--microcolumns", "3")
     _wait_for(proc, "run: data set")
-    time.sleep(4.0)  # into the (slow, numpy) training pass
+    checkpoint = tmp_path / "out.checkpoint.npz"
+    deadline = time.time() + 300
+    while not checkpoint.is_file() and time.time() < deadline:  # in the training pass: one block done
+        time.sleep(0.05)
     proc.send_signal(sig)
     err = proc.stderr.read()
-    assert proc.wait(timeout=60) == code
+    assert proc.wait(timeout=60) == code, err
     assert "Traceback" not in err
-    assert err.strip().splitlines()[-1] == f"colanet run: interrupted ({signal.Signals(sig).name}); exit status {code}"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]  # no --out, no temporary sibling
+    lines = err.strip().splitlines()
+    assert lines[-1] == f"colanet run: interrupted ({signal.Signals(sig).name}); exit status {code}"
+    assert f"checkpoint kept in {checkpoint}: run the same command with --resume" in lines[-2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.checkpoint.npz", "tmp"]  # no --out, no sibling
 
 
 @pytest.mark.slow
