@@ -64,7 +64,7 @@ def plot_task_accuracy(R, joint=None, task_names=None, legend: bool = True, axes
     R : array, shape (T, T)
         Accuracy matrix.
     joint : float, optional
-        Average accuracy of the joint (all tasks at once) model, drawn as a dashed line.
+        Average accuracy of the joint model (all tasks at once, the usual upper bound), dashed.
     task_names : list of str, optional
         Legend entries (default ``task 0`` ...).
     legend : bool
@@ -84,7 +84,7 @@ def plot_task_accuracy(R, joint=None, task_names=None, legend: bool = True, axes
     seen = [R[i, : i + 1].mean() for i in range(T)]
     ax.plot(x, seen, color="black", lw=1.2, ls=":", label="mean over tasks seen")
     if joint is not None:
-        ax.axhline(joint, color="grey", ls="--", lw=0.9, label="joint (upper bound)")
+        ax.axhline(joint, color="grey", ls="--", lw=0.9, label="joint (all tasks at once)")
     ax.set_xticks(x)
     ax.set_xlabel("after training task")
     ax.set_ylabel("test accuracy")
