@@ -152,6 +152,7 @@ class CoLaNETClassifier:
         self.simulator: Simulator | None = None
         self.class_names: list[str] | None = None
         self.saturation: float | None = None
+        self.input_offset: np.ndarray | None = None
         self.sigma: float | None = None
         self.n_inputs: int | None = None
         self.training: Evaluation | None = None
@@ -201,10 +202,19 @@ class CoLaNETClassifier:
         """Fix the rate code (saturation, sigma) from ``X`` and build a fresh network."""
         self.params.validate(X.shape[1])
         self.n_inputs = X.shape[1]
+        # centring (params.input_centering) first: the saturation level is a percentile of what is left
+        self.input_offset = X.mean(axis=0) if self.params.input_centering == "mean" else None
         self.saturation = (float(self.params.saturation) if self.params.saturation is not None
-                           else saturation_level(X, self.params.saturation_percentile))
-        self.sigma = self.params.sigma(mean_input_drive(feature_rates(X, self.saturation)))
+                           else saturation_level(self._centred(X), self.params.saturation_percentile))
+        self.sigma = self.params.sigma(mean_input_drive(self.rates(X)))
         self.simulator = self._make_simulator(X.shape[0], max_block)
+
+    def _centred(self, X):
+        return X if self.input_offset is None else X - self.input_offset
+
+    def rates(self, X) -> np.ndarray:
+        """Per-tact spike probabilities of features ``X`` under this model's rate code (spec §3)."""
+        return feature_rates(self._centred(X), self.saturation)
 
     def initialize(self, X, class_names) -> CoLaNETClassifier:
         """Build an untrained network whose rate code is fixed from ``X`` (no training pass).
@@ -246,7 +256,7 @@ class CoLaNETClassifier:
         X = check_features(X, "X", self.n_inputs)
         y = self._check_labels(y, X.shape[0])
         with self._progress_bar(X.shape[0], "train") as bar:
-            result = self.simulator.run(feature_rates(X, self.saturation), y, learning=True, progress=bar.update)
+            result = self.simulator.run(self.rates(X), y, learning=True, progress=bar.update)
         self.training = self._evaluation(result, y)
         return self
 
@@ -280,7 +290,7 @@ class CoLaNETClassifier:
         self._set_classes(class_names)
         y = self._check_labels(y, X.shape[0])
         self._build(X, max_block=-(-X.shape[0] // snapshots) if snapshots else 1000)
-        rho = feature_rates(X, self.saturation)
+        rho = self.rates(X)
         self.training_data = TrainingData.from_rows(X, rho)
         self.snapshots = dict(samples=[], w=[], r=[], s=[], theta_add=[])
         on_block = self._take_snapshot if snapshots else None
@@ -316,7 +326,7 @@ class CoLaNETClassifier:
         self._require_fitted()
         X = check_features(X, "X", self.n_inputs)
         y = -np.ones(X.shape[0], dtype=np.int64) if y is None else self._check_labels(y, X.shape[0])
-        rho = feature_rates(X, self.saturation)
+        rho = self.rates(X)
         if self.training_data is not None:  # warn about training rows and a foreign input scale
             self.training_data.check_test(X, rho)
         with self._progress_bar(X.shape[0], "test") as bar:
@@ -344,6 +354,7 @@ class CoLaNETClassifier:
         self._require_fitted()
         meta = dict(block_frames=self.simulator.shape.block_frames, block_index=self.simulator.block_index, params=self.params.to_dict(),
                     class_names=self.class_names, saturation=self.saturation,
+                    input_offset=None if self.input_offset is None else self.input_offset.tolist(),
                     sigma=self.sigma, n_inputs=self.n_inputs, seed=self.seed, versions=package_versions(),
                     format="colanet-brian model 1")
         state = self.simulator.get_state()
@@ -380,6 +391,8 @@ class CoLaNETClassifier:
         clf = cls(CoLaNETParams.from_dict(meta["params"]), **kwds)
         clf.class_names = meta["class_names"]
         clf.saturation, clf.sigma, clf.n_inputs = meta["saturation"], meta["sigma"], meta["n_inputs"]
+        offset = meta.get("input_offset")
+        clf.input_offset = None if offset is None else np.asarray(offset, dtype=np.float64)
         clf.simulator = clf._make_simulator(meta["block_frames"])
         clf.simulator.set_state(state)
         clf.simulator.block_index = meta["block_index"]  # continue the random streams where they stopped

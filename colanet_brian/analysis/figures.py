@@ -135,7 +135,7 @@ def raster_figure(run: RunData, phase: str = "train", which: str = "first", copi
     fig, ax = _figure(7.0, max(3.0, min(9.0, 1.2 + 0.022 * n_rows)))
     plot_frame_raster(spikes, (start, stop), run.n_classes, run.n_microcolumns, n_inputs=run.n_inputs,
                       labels=None if labels is None else labels[start:stop],
-                      predictions=None if counts is None else ensemble_predictions(counts[start:stop, list(copies)]),
+                      predictions=None if counts is None else _predictions(run, phase, start, stop, copies),
                       class_names=run.class_names, copies=copies, inputs=inputs, frame_tacts=run.frame["frame_tacts"],
                       present_tacts=run.frame["present_tacts"], axes=ax[0, 0])
     missing = [p for p in ("R", "L", "OUT", "GATE", "Target") if p not in spikes]
@@ -222,10 +222,18 @@ def receptive_field_evolution_figure(run: RunData) -> Figure:
     return fig
 
 
+def _predictions(run: RunData, phase: str, start: int, stop: int, copies) -> np.ndarray:
+    """The run's own ensemble predictions for frames ``start:stop`` of ``copies``."""
+    readout = {k: (v[start:stop, list(copies)] if isinstance(v, np.ndarray) else v)
+               for k, v in run.readout(phase).items()}
+    return ensemble_predictions(run.counts(phase)[start:stop, list(copies)], **readout)
+
+
 def learning_curve_figure(run: RunData) -> Figure:
     """Windowed online accuracy during the training pass."""
     fig, ax = _figure(3.4, 2.6)
-    plot_learning_curve(run.counts("train"), run.labels("train"), n_classes=run.n_classes, axes=ax[0, 0])
+    plot_learning_curve(run.counts("train"), run.labels("train"), n_classes=run.n_classes,
+                        readout=run.readout("train"), axes=ax[0, 0])
     return fig
 
 
@@ -233,7 +241,8 @@ def confusion_figure(run: RunData) -> Figure:
     """Test confusion matrix of the ensemble."""
     K = run.n_classes
     fig, ax = _figure(min(7.0, 1.6 + 0.3 * K), min(7.0, 1.2 + 0.28 * K))
-    plot_confusion_matrix(run.labels("test"), ensemble_predictions(run.counts("test")), run.class_names,
+    plot_confusion_matrix(run.labels("test"), ensemble_predictions(run.counts("test"), **run.readout("test")),
+                          run.class_names,
                           axes=ax[0, 0])
     return fig
 
@@ -242,7 +251,8 @@ def ensemble_size_figure(run: RunData) -> Figure:
     """Test accuracy against ensemble size, with baselines."""
     fig, ax = _figure(3.4, 2.6)
     baselines = {k: v["accuracy"] for k, v in run.results.get("baselines", {}).items() if "accuracy" in v}
-    plot_ensemble_size(run.counts("test"), run.labels("test"), baselines=baselines, axes=ax[0, 0])
+    plot_ensemble_size(run.counts("test"), run.labels("test"), baselines=baselines, readout=run.readout("test"),
+                       axes=ax[0, 0])
     return fig
 
 

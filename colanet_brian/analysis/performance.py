@@ -16,7 +16,7 @@ def default_window(n_samples: int) -> int:
     return int(min(max(n_samples // 10, 10), 100, max(n_samples, 1)))
 
 
-def online_accuracy(counts, y, window: int):
+def online_accuracy(counts, y, window: int, readout=None):
     """Sliding-window accuracy during the training pass.
 
     Parameters
@@ -27,6 +27,8 @@ def online_accuracy(counts, y, window: int):
         Labels in training order.
     window : int
         Window length in samples.
+    readout : dict, optional
+        ``first``, ``tie_break``, ``scores`` for `readout.vote` (default: the spec's readout).
 
     Returns
     -------
@@ -38,14 +40,16 @@ def online_accuracy(counts, y, window: int):
     counts, y = np.asarray(counts), np.asarray(y)
     if not 1 <= window <= len(y):
         raise ValueError(f"window must lie in 1..{len(y)} samples, got {window}")
-    ens = (ensemble_predictions(counts) == y).astype(float)
-    single = (copy_predictions(counts) == y[:, None]).mean(axis=1)
+    readout = readout or {}
+    ens = (ensemble_predictions(counts, **readout) == y).astype(float)
+    single = (copy_predictions(counts, **readout) == y[:, None]).mean(axis=1)
     kernel = np.ones(window) / window
     end = np.arange(window, len(y) + 1)
     return end, np.convolve(ens, kernel, mode="valid"), np.convolve(single, kernel, mode="valid")
 
 
-def plot_learning_curve(counts, y, window: int | None = None, n_classes: int | None = None, axes=None):
+def plot_learning_curve(counts, y, window: int | None = None, n_classes: int | None = None, readout=None,
+                        axes=None):
     """Online (prequential) accuracy during the single training pass, ensemble and mean single copy.
 
     Each training frame is scored by the OUT vote before the teacher acts
@@ -59,6 +63,8 @@ def plot_learning_curve(counts, y, window: int | None = None, n_classes: int | N
         Window length in samples (default `default_window`).
     n_classes : int, optional
         Draws the chance level 1/K.
+    readout : dict, optional
+        Passed to `online_accuracy`.
     axes : `~matplotlib.axes.Axes`, optional
 
     Returns
@@ -68,7 +74,7 @@ def plot_learning_curve(counts, y, window: int | None = None, n_classes: int | N
     """
     axes = get_axes(axes)
     window = default_window(len(y)) if window is None else window
-    end, ens, single = online_accuracy(counts, y, window)
+    end, ens, single = online_accuracy(counts, y, window, readout)
     n_copies = np.asarray(counts).shape[1]
     axes.plot(end, ens, color="C0", label=f"ensemble ({n_copies} copies)")
     axes.plot(end, single, color="C1", label="single copy (mean)")
@@ -142,7 +148,8 @@ def plot_confusion_matrix(y_true, y_pred, class_names, normalize: bool = True, a
     return axes
 
 
-def plot_ensemble_size(counts, y, sizes=None, n_draws: int = 20, seed: int = 0, baselines=None, axes=None):
+def plot_ensemble_size(counts, y, sizes=None, n_draws: int = 20, seed: int = 0, baselines=None, readout=None,
+                       axes=None):
     """Test accuracy against the number of pooled copies (mean and s.d. over random subsets of copies).
 
     Parameters
@@ -157,6 +164,8 @@ def plot_ensemble_size(counts, y, sizes=None, n_draws: int = 20, seed: int = 0, 
         Random subsets per size (`readout.ensemble_size_curve`).
     baselines : dict, optional
         ``{name: accuracy}`` drawn as horizontal lines (e.g. ``results["baselines"]``).
+    readout : dict, optional
+        ``first``, ``tie_break``, ``scores`` for `readout.vote` (default: the spec's readout).
 
     Returns
     -------
@@ -164,8 +173,9 @@ def plot_ensemble_size(counts, y, sizes=None, n_draws: int = 20, seed: int = 0, 
         The mean line has one point per size.
     """
     axes = get_axes(axes)
-    sizes, mean, std = ensemble_size_curve(np.asarray(counts), np.asarray(y), sizes, n_draws, seed)
-    single = (copy_predictions(counts) == np.asarray(y)[:, None]).mean(axis=0)
+    readout = readout or {}
+    sizes, mean, std = ensemble_size_curve(np.asarray(counts), np.asarray(y), sizes, n_draws, seed, **readout)
+    single = (copy_predictions(counts, **readout) == np.asarray(y)[:, None]).mean(axis=0)
     axes.fill_between(sizes, mean - std, mean + std, color="C0", alpha=0.25, lw=0, label="± s.d. over subsets")
     axes.plot(sizes, mean, color="C0", marker="o", ms=3, label="ensemble (mean)")
     axes.scatter(np.ones_like(single), single, s=10, color="C1", zorder=3, label="single copies")

@@ -173,6 +173,19 @@ class RunData:
         """OUT counts ``[n, n_copies, n_classes]`` of a pass."""
         return self.arrays.get(f"{phase}_counts")
 
+    def readout(self, phase: str) -> dict:
+        """Keyword arguments of `readout.vote` that reproduce the run's own predictions of a pass.
+
+        First-spike tacts and column scores are used where the run recorded them
+        and its parameters ask for them (``tie_break``, ``silent_readout``);
+        runs from before those rules vote with the spec's readout.
+        """
+        params = self.params or {}
+        first, scores = self.arrays.get(f"{phase}_first"), self.arrays.get(f"{phase}_scores")
+        tie_break = params.get("tie_break", "lowest") if first is not None else "lowest"
+        use_scores = params.get("silent_readout", "none") == "score" and scores is not None
+        return dict(first=first, tie_break=tie_break, scores=scores if use_scores else None)
+
     def labels(self, phase: str) -> np.ndarray | None:
         """True classes of a pass, in presentation order."""
         return self.arrays.get(f"y_{phase}")
