@@ -9,8 +9,12 @@ from colanet_brian.network import CoLaNETNetwork, NetworkShape
 from colanet_brian.params import CoLaNETParams
 from colanet_brian.simulate import _initial_values, _parameter_values, _runtime_device, _RuntimeEngine
 
+#: The KNP MNIST gene values of spec §16 (reward 0.30): the hand-computed expectations of the rule tests
+#: use them (leak 2/3, T_syn = ISImax = 10, ...), whatever the package defaults are.
+KNP_VALUES = dict(chartime=3.0, k_theta=0.218, w_min=-0.253, w_max=0.0924, d_h=-0.177, reward=0.30, T_dop=10,
+                  T_syn=10, isi_max=10, r_s=0.05, n_silent=27)
 #: Noise off, deterministic WTA, and parameters used exactly as written (no width calibration).
-QUIET = dict(s_stoch=0.0, wta_random=False, calibrate_width=False)
+QUIET = dict(KNP_VALUES, s_stoch=0.0, wta_random=False, calibrate_width=False)
 
 
 class TinyNet:

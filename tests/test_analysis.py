@@ -225,19 +225,20 @@ def test_state_evolution_and_receptive_field_evolution(recorded):
 def test_learning_curve(small_run):
     run = load_run(small_run)
     counts, y = run.counts("train"), run.labels("train")
-    ax = plot_learning_curve(counts, y, window=25, n_classes=10, axes=_axes())
+    readout = run.readout("train")  # the run's own tie and silent-frame rules
+    ax = plot_learning_curve(counts, y, window=25, n_classes=10, readout=readout, axes=_axes())
     ens, single = ax.lines[0], ax.lines[1]
     assert len(ens.get_xdata()) == len(single.get_ydata()) == N_TRAIN - 25 + 1
     assert ens.get_xdata()[-1] == N_TRAIN
     # one window over the whole pass is the online accuracy that the runner reports
-    _, whole, whole_single = online_accuracy(counts, y, N_TRAIN)
+    _, whole, whole_single = online_accuracy(counts, y, N_TRAIN, readout)
     assert whole[0] == pytest.approx(run.results["training"]["online_accuracy"])
     assert whole_single[0] == pytest.approx(run.results["training"]["online_accuracy_single_mean"])
 
 
 def test_confusion_matrix(small_run):
     run = load_run(small_run)
-    y, pred = run.labels("test"), ensemble_predictions(run.counts("test"))
+    y, pred = run.labels("test"), ensemble_predictions(run.counts("test"), **run.readout("test"))
     cm = confusion_matrix(y, pred, 10)
     assert cm.sum() == N_TEST
     assert np.trace(cm) / N_TEST == pytest.approx(run.results["accuracy"])
@@ -250,7 +251,8 @@ def test_confusion_matrix(small_run):
 
 def test_ensemble_size(small_run):
     run = load_run(small_run)
-    ax = plot_ensemble_size(run.counts("test"), run.labels("test"), baselines={"logreg": 0.9}, axes=_axes())
+    ax = plot_ensemble_size(run.counts("test"), run.labels("test"), baselines={"logreg": 0.9},
+                            readout=run.readout("test"), axes=_axes())
     mean = ax.lines[0]
     assert list(mean.get_xdata()) == list(range(1, COPIES + 1))
     assert mean.get_ydata()[-1] == pytest.approx(run.results["accuracy"])

@@ -7,7 +7,7 @@ Networks have 1 copy; ``sigma = 1`` so parameters are used as written.
 
 import numpy as np
 import pytest
-from helpers import TinyNet
+from helpers import QUIET, TinyNet
 
 from colanet_brian.params import CoLaNETParams
 
@@ -153,7 +153,7 @@ def test_dopamine_potentiates_only_contributors_within_T_dop():
 
 
 def test_stability_up_for_unforced_reward_down_for_forced():
-    p = CoLaNETParams(**WIDE)
+    p = CoLaNETParams(**{**QUIET, **WIDE})
     rsd = p.r_s * p.reward
     # unforced spike at tact 7, sequence started at 7, reward at 14: bonus max(2 - |14 - 7 - 10| / 10, -1) = 1.7
     net, _ = _reward_setup(T_dop=10, s0=0.25)
