@@ -255,7 +255,9 @@ def _timed_passes(sim, case: Case, data: BenchData) -> dict:
                train_cpu_s=cpu1 - cpu0, test_cpu_s=cpu2 - cpu1, train_sps_cpu=len(y_train) / max(cpu1 - cpu0, 1e-9),
                out_spikes_per_sample=float(train.out_counts.sum() / len(y_train)))
     if len(y_test) >= 50:
-        out["test_accuracy"] = accuracy(ensemble_predictions(test.out_counts), y_test)
+        scores = test.out_scores if sim.params.silent_readout == "score" else None
+        out["test_accuracy"] = accuracy(ensemble_predictions(test.out_counts, first=test.out_first,
+                                                             tie_break=sim.params.tie_break, scores=scores), y_test)
     return out
 
 
