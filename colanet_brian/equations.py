@@ -13,8 +13,9 @@ groups        L leak and stochastic stimulation (1, 2); dendrites and flags clea
               OUT/GATE have no memory (lambda = 0, spec §17.15); input accumulator
 synapses      spikes of the previous tact arrive (KNP delay d = Brian delay d-1):
               R->L into the L dendrite, blocking, forcing, dopamine, L->OUT, ... (4)
-before_thr.   L dendrite enters the soma unless blocked, floor at 0 (5, 7);
-              same-tact winner-take-all within each column (spec §4.5)
+before_thr.   L dendrite enters the soma unless blocked, floor at 0 (5, 7); blocks lifted at
+              frame start (frame isolation); peak v / threshold of the frame; same-tact
+              winner-take-all within each column (spec §4.5); column scores summed into OUT
 thresholds    spikes (6)
 resets        reset to 0; dense-spike-sequence bookkeeping of the L spike (§7.1 step 1)
 after_resets  plasticity: anti-Hebbian at the spike, then dopamine, then
