@@ -30,13 +30,34 @@ from .provenance import atomic_save_npz, package_versions
 from .readout import accuracy, copy_predictions, ensemble_predictions, silent_fraction, tie_fraction
 from .simulate import Simulator
 
-__all__ = ["CoLaNETClassifier", "Evaluation", "balanced_block"]
+__all__ = ["CoLaNETClassifier", "Evaluation", "SimulationConfig", "balanced_block"]
 
 
 def balanced_block(n_samples: int, max_block: int = 1000) -> int:
     """Block size <= ``max_block`` that splits ``n_samples`` into equal blocks (least padding)."""
     n_blocks = -(-max(1, n_samples) // max_block)
     return -(-max(1, n_samples) // n_blocks)
+
+
+@dataclass
+class SimulationConfig:
+    """How a job simulates its classifier (the options every command records in ``results.json``)."""
+
+    backend: str = "cpp"
+    seed: int = 0
+    block_frames: int | None = None
+    threads: int = 0
+    workers: int = 1
+    cache_dir: str | None = None
+    record_spikes: bool = False
+    progress: bool = True
+
+    def classifier(self, params, block_frames: int | None = None) -> CoLaNETClassifier:
+        """A `CoLaNETClassifier` with these options (``block_frames`` overrides the configured one)."""
+        return CoLaNETClassifier(params, backend=self.backend, seed=self.seed,
+                                 block_frames=self.block_frames if block_frames is None else block_frames,
+                                 threads=self.threads, workers=self.workers, cache_dir=self.cache_dir,
+                                 record_spikes=self.record_spikes, progress=self.progress)
 
 
 @dataclass

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import CoLaNETClassifier, balanced_block
+from .classifier import CoLaNETClassifier, SimulationConfig, balanced_block
 from .datasets import Dataset
 from .params import CoLaNETParams
 from .provenance import provenance, write_json
@@ -251,17 +251,9 @@ def _mean_metrics(per_copy: list[dict]) -> dict:
 
 # ---------------------------------------------------------------------------- CoLaNET
 @dataclass
-class ContinualConfig:
+class ContinualConfig(SimulationConfig):
     """Options of a continual-learning run (all recorded in ``results.json``)."""
 
-    backend: str = "cpp"
-    seed: int = 0
-    block_frames: int | None = None
-    threads: int = 0
-    workers: int = 1
-    cache_dir: str | None = None
-    progress: bool = True
-    record_spikes: bool = False
     dormant: bool = True
     baselines: tuple = BASELINES
     joint: bool = True
@@ -342,12 +334,6 @@ def frozen_evaluate(clf: CoLaNETClassifier, X, y):
         sim.block_index = block_index
 
 
-def _classifier(params, config, block_frames) -> CoLaNETClassifier:
-    return CoLaNETClassifier(params, backend=config.backend, seed=config.seed, block_frames=block_frames,
-                             threads=config.threads, workers=config.workers, cache_dir=config.cache_dir,
-                             record_spikes=config.record_spikes, progress=config.progress)
-
-
 def default_block(tasks: list[Task]) -> int:
     """Block size that fits the test sets (standalone test passes pad every block to full size)."""
     n_test = max(len(t.y_test) for t in tasks)
@@ -379,7 +365,7 @@ def colanet_stream(tasks: list[Task], class_names, params: CoLaNETParams, config
     """
     T = len(tasks)
     block = config.block_frames or default_block(tasks)
-    clf = _classifier(params, config, block).initialize(tasks[0].X_train, class_names)
+    clf = config.classifier(params, block).initialize(tasks[0].X_train, class_names)
     all_classes = set(range(len(class_names)))
     dormant = DormantColumns(clf, sorted(all_classes - set(tasks[0].classes))) if config.dormant else None
     t0 = time.time()
@@ -411,7 +397,7 @@ def colanet_joint(tasks: list[Task], class_names, params: CoLaNETParams, config:
     y = np.concatenate([t.y_train for t in tasks])
     order = _order(len(y), config.seed, len(tasks))
     t0 = time.time()
-    clf = _classifier(params, config, block_frames).fit(X[order], y[order], class_names)
+    clf = config.classifier(params, block_frames).fit(X[order], y[order], class_names)
     train_s = time.time() - t0
     acc, copy_acc = _test_all(clf, tasks)
     return dict(task_accuracy=acc.tolist(), average_accuracy=float(acc.mean()),

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .baselines import run_baselines
-from .classifier import CoLaNETClassifier
+from .classifier import SimulationConfig
 from .datasets import Dataset
 from .params import CoLaNETParams
 from .provenance import atomic_save_npz, provenance, write_json
@@ -18,17 +18,10 @@ __all__ = ["ExperimentConfig", "run_experiment", "format_table"]
 
 
 @dataclass
-class ExperimentConfig:
+class ExperimentConfig(SimulationConfig):
     """Options of one train/test experiment (all recorded in ``results.json``)."""
 
-    backend: str = "cpp"
-    seed: int = 0
-    block_frames: int | None = None
-    threads: int = 0
-    workers: int = 1
-    cache_dir: str | None = None
     record_spikes: bool = True
-    progress: bool = True
     baselines: bool = True
     snapshots: int = 20
     raster_frames: int = 3
@@ -51,9 +44,7 @@ def run_experiment(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
     t_start = time.time()
     order = np.random.default_rng(config.seed).permutation(len(data.y_train))
     X_train, y_train = data.X_train[order], data.y_train[order]
-    clf = CoLaNETClassifier(params, backend=config.backend, seed=config.seed, block_frames=config.block_frames,
-                            threads=config.threads, workers=config.workers, cache_dir=config.cache_dir,
-                            record_spikes=config.record_spikes, progress=config.progress)
+    clf = config.classifier(params)
     t0 = time.time()
     k, n = config.raster_frames, len(y_train)
     train_frames = sorted({*range(min(k, n)), *range(max(0, n - k), n)})
