@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoding import check_features, feature_rates, mean_input_drive, saturation_level
+from .encoding import check_features, equalize_mass, feature_rates, mean_input_drive, positive_mass, saturation_level
 from .modeldata import TrainingData
 from .network import LEARNED_STATE
 from .params import CoLaNETParams
@@ -174,6 +174,7 @@ class CoLaNETClassifier:
         self.class_names: list[str] | None = None
         self.saturation: float | None = None
         self.input_offset: np.ndarray | None = None
+        self.input_mass: float | None = None
         self.sigma: float | None = None
         self.n_inputs: int | None = None
         self.training: Evaluation | None = None
@@ -225,17 +226,25 @@ class CoLaNETClassifier:
         self.n_inputs = X.shape[1]
         # centring (params.input_centering) first: the saturation level is a percentile of what is left
         self.input_offset = X.mean(axis=0) if self.params.input_centering == "mean" else None
+        # then per-sample mass equalisation (params.input_normalization), to the mean training mass
+        self.input_mass = None
+        if self.params.input_normalization == "l1":
+            self.input_mass = float(positive_mass(self._prepared(X)).mean())
+            if not self.input_mass > 0:
+                raise ValueError("no positive feature value in the training data: every input would stay silent")
         self.saturation = (float(self.params.saturation) if self.params.saturation is not None
-                           else saturation_level(self._centred(X), self.params.saturation_percentile))
+                           else saturation_level(self._prepared(X), self.params.saturation_percentile))
         self.sigma = self.params.sigma(mean_input_drive(self.rates(X)))
         self.simulator = self._make_simulator(X.shape[0], max_block)
 
-    def _centred(self, X):
-        return X if self.input_offset is None else X - self.input_offset
+    def _prepared(self, X):
+        """Features after centring and mass equalisation, before the saturation (spec §3.4)."""
+        X = X if self.input_offset is None else X - self.input_offset
+        return X if self.input_mass is None else equalize_mass(X, self.input_mass)
 
     def rates(self, X) -> np.ndarray:
         """Per-tact spike probabilities of features ``X`` under this model's rate code (spec §3)."""
-        return feature_rates(self._centred(X), self.saturation)
+        return feature_rates(self._prepared(X), self.saturation)
 
     def initialize(self, X, class_names) -> CoLaNETClassifier:
         """Build an untrained network whose rate code is fixed from ``X`` (no training pass).
@@ -376,6 +385,7 @@ class CoLaNETClassifier:
         meta = dict(block_frames=self.simulator.shape.block_frames, block_index=self.simulator.block_index, params=self.params.to_dict(),
                     class_names=self.class_names, saturation=self.saturation,
                     input_offset=None if self.input_offset is None else self.input_offset.tolist(),
+                    input_mass=self.input_mass,
                     sigma=self.sigma, n_inputs=self.n_inputs, seed=self.seed, versions=package_versions(),
                     format="colanet-brian model 1")
         state = self.simulator.get_state()
@@ -414,6 +424,7 @@ class CoLaNETClassifier:
         clf.saturation, clf.sigma, clf.n_inputs = meta["saturation"], meta["sigma"], meta["n_inputs"]
         offset = meta.get("input_offset")
         clf.input_offset = None if offset is None else np.asarray(offset, dtype=np.float64)
+        clf.input_mass = meta.get("input_mass")
         clf.simulator = clf._make_simulator(meta["block_frames"])
         clf.simulator.set_state(state)
         clf.simulator.block_index = meta["block_index"]  # continue the random streams where they stopped

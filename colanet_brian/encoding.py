@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["saturation_level", "feature_rates", "mean_input_drive", "accumulator_reference", "check_features"]
+__all__ = ["saturation_level", "feature_rates", "positive_mass", "equalize_mass", "mean_input_drive", "accumulator_reference", "check_features"]
 
 
 def check_features(X, name: str = "X", n_inputs: int | None = None) -> np.ndarray:
@@ -55,6 +55,27 @@ def saturation_level(X_train: np.ndarray, percentile: float = 99.9) -> float:
     if positive.size == 0:
         raise ValueError("no positive feature value in the training data: every input would stay silent")
     return float(np.percentile(positive, percentile))
+
+
+def positive_mass(X: np.ndarray) -> np.ndarray:
+    """Sum of the positive features of every sample (what can make input spikes)."""
+    return np.clip(np.asarray(X, dtype=np.float64), 0.0, None).sum(axis=1)
+
+
+def equalize_mass(X: np.ndarray, reference: float) -> np.ndarray:
+    """Scale every sample so that its positive mass is ``reference`` (a package departure from spec §3).
+
+    Faint samples (a sandal of few pixels, an image with weak activations)
+    otherwise deliver fewer input spikes per tact than the training mean and
+    leave every L below threshold.  Samples without positive features are
+    returned unchanged (nothing can be scaled up).
+    """
+    if not reference > 0:
+        raise ValueError(f"reference mass must be > 0, got {reference}")
+    X = np.asarray(X, dtype=np.float64)
+    mass = positive_mass(X)
+    scale = np.where(mass > 0, reference / np.where(mass > 0, mass, 1.0), 1.0)
+    return X * scale[:, None]
 
 
 def feature_rates(X: np.ndarray, saturation: float) -> np.ndarray:

@@ -7,7 +7,8 @@ found on digits (``models/ga_digits.json``; on Fashion-MNIST pixels they beat
 the KNP MNIST set of spec §16 by 4-9 points, README "Accuracy").  The open gaps of
 spec §17 are resolved as the specification recommends, each as a named field,
 and the package's departures from the spec (``frame_isolation``, ``s_max``,
-``tie_break``, ``silent_readout``, ``calibrate_width``, ``input_centering``)
+``tie_break``, ``silent_readout``, ``calibrate_width``, ``input_centering``,
+``input_normalization``)
 are each one named parameter away from the spec's behaviour
 (``models/knp_mnist.json`` has the spec's behaviour and KNP values throughout).
 
@@ -37,6 +38,7 @@ __all__ = [
     "ENCODINGS",
     "TIE_BREAKS",
     "SILENT_READOUTS",
+    "INPUT_NORMALIZATIONS",
     "load_params",
     "param_info",
 ]
@@ -47,6 +49,8 @@ FORCE_MODES = ("max", "rand", "all", "input")
 TIE_BREAKS = ("lowest", "latency")
 #: Readout of frames without any OUT spike (spec §8.3); see `CoLaNETParams.silent_readout`.
 SILENT_READOUTS = ("none", "score")
+#: Per-sample scaling before the rate code; see `CoLaNETParams.input_normalization`.
+INPUT_NORMALIZATIONS = ("none", "l1")
 #: Rate codes of spec §3 / §17.4.
 ENCODINGS = ("accumulator", "poisson")
 
@@ -113,6 +117,10 @@ class CoLaNETParams:
     input_centering: str = _p(
         "none", "3.4", "subtract each feature's training mean before rate coding ('mean'; departure for dense "
         "features) or not ('none', spec)",
+    )
+    input_normalization: str = _p(
+        "none", "3.4", "scale each sample so that its positive feature mass equals the training mean ('l1'; "
+        "departure: faint samples drive L as much as bright ones) or not ('none', spec)",
     )
     reset_accumulator_per_sample: bool = _p(False, "3.1", "reset the accumulator at every frame start (ArNI default: no)")
 
@@ -227,6 +235,9 @@ class CoLaNETParams:
             raise ParameterError(f"tie_break must be one of {TIE_BREAKS}, got {self.tie_break!r}")
         if self.input_centering not in ("none", "mean"):
             raise ParameterError(f"input_centering must be 'none' or 'mean', got {self.input_centering!r}")
+        if self.input_normalization not in INPUT_NORMALIZATIONS:
+            raise ParameterError(f"input_normalization must be one of {INPUT_NORMALIZATIONS}, "
+                                 f"got {self.input_normalization!r}")
         if self.silent_readout not in SILENT_READOUTS:
             raise ParameterError(f"silent_readout must be one of {SILENT_READOUTS}, got {self.silent_readout!r}")
         if self.reference_inputs < 1:

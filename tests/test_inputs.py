@@ -9,7 +9,13 @@ import pytest
 from helpers import TinyNet
 
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.encoding import accumulator_reference, check_features, feature_rates, saturation_level
+from colanet_brian.encoding import (
+    accumulator_reference,
+    check_features,
+    equalize_mass,
+    feature_rates,
+    saturation_level,
+)
 from colanet_brian.params import CoLaNETParams, ParameterError, load_params
 
 
@@ -49,6 +55,26 @@ def test_saturation_is_a_percentile_of_positive_features():
         saturation_level(-np.ones((2, 2)))
 
 
+def test_mass_equalisation_scales_each_sample_to_the_reference_mass():
+    X = np.array([[1.0, 3.0, -2.0], [0.5, 0.5, 0.0], [0.0, -1.0, 0.0]])
+    Z = equalize_mass(X, 8.0)
+    # positive mass 4 -> x2; mass 1 -> x8; no positive feature -> unchanged (hand-computed)
+    np.testing.assert_allclose(Z, [[2.0, 6.0, -4.0], [4.0, 4.0, 0.0], [0.0, -1.0, 0.0]])
+    with pytest.raises(ValueError, match="reference mass"):
+        equalize_mass(X, 0.0)
+
+
+def test_mass_equalisation_gives_faint_samples_the_mean_drive():
+    X = np.array([[4.0, 4.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0], [2.0, 0.0, 2.0, 2.0]])
+    clf = CoLaNETClassifier(CoLaNETParams(input_normalization="l1", saturation=100.0, n_copies=1))
+    clf.initialize(X, ["a", "b"])
+    assert clf.input_mass == pytest.approx((8 + 2 + 6) / 3)
+    # every sample now delivers the same expected input spikes per tact: mean mass / S
+    np.testing.assert_allclose(clf.rates(X).sum(axis=1), clf.input_mass / 100.0)
+    spec = CoLaNETClassifier(CoLaNETParams(saturation=100.0, n_copies=1)).initialize(X, ["a", "b"])
+    np.testing.assert_allclose(spec.rates(X).sum(axis=1), [0.08, 0.02, 0.06])
+
+
 @pytest.mark.parametrize("X, message", [
     (np.array([[1.0, np.nan]]), "NaN"),
     (np.array([[1.0, np.inf]]), "NaN/inf"),
@@ -81,6 +107,7 @@ def test_classifier_rejects_bad_labels_and_shapes(digits_small):
     (dict(force_mode="sometimes"), "force_mode"),
     (dict(weight_scale=-2), "weight_scale"),
     (dict(label_tact=14), "label_tact"),
+    (dict(input_normalization="l2"), "input_normalization"),
 ])
 def test_impossible_parameters_are_rejected(changes, message):
     with pytest.raises(ParameterError, match=message):
