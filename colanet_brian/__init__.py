@@ -9,7 +9,22 @@ plasticity only. The model follows ``shared/spec/colanet.md`` (cited as
 
 from pathlib import Path
 
+__all__ = ["CoLaNETClassifier", "CoLaNETParams", "MODELS_DIR", "__version__"]
+
 __version__ = "0.1.0"
 
 #: Parameter sets shipped with the source tree (``models/`` at the repository root).
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+
+
+def __getattr__(name):
+    # Lazy exports: importing the package (``colanet --version``) must not import Brian2.
+    if name == "CoLaNETClassifier":
+        from .classifier import CoLaNETClassifier
+
+        return CoLaNETClassifier
+    if name == "CoLaNETParams":
+        from .params import CoLaNETParams
+
+        return CoLaNETParams
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ naming them) or arbitrary labels, which are mapped to indices in sorted order.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import zipfile
@@ -21,11 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
 
 from .encoding import check_features, equalize_mass, feature_rates, mean_input_drive, positive_mass, saturation_level
 from .modeldata import TrainingData
 from .network import LEARNED_STATE
-from .params import CoLaNETParams
+from .params import CoLaNETParams, load_params
 from .provenance import atomic_save_npz, package_versions
 from .readout import accuracy, copy_predictions, ensemble_predictions, silent_fraction, tie_fraction
 from .simulate import Simulator
@@ -133,13 +136,24 @@ class Evaluation:
         return out
 
 
-class CoLaNETClassifier:
+class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
     """An ensemble of CoLaNET networks trained online with local plasticity.
+
+    A scikit-learn estimator: the constructor arguments are its parameters
+    (`get_params`, `set_params`, `sklearn.base.clone`), `fit` takes any
+    labels (``classes_`` holds them, sorted), `predict` returns them,
+    `predict_proba` gives vote fractions and `partial_fit` continues the
+    online pass, so it drops into a `sklearn.pipeline.Pipeline`,
+    `sklearn.model_selection.cross_val_score` or a stream loop.
 
     Parameters
     ----------
-    params : CoLaNETParams, optional
-        Hyperparameters (defaults: `CoLaNETParams()`).
+    params : CoLaNETParams, dict, str or path, optional
+        Hyperparameters: an object, a dict of fields (over the defaults), or
+        the name or path of a parameter file (`params.load_params`); default
+        `CoLaNETParams()`.  Resolved and validated by `fit` into ``params_``.
+    n_copies, n_microcolumns : int, optional
+        Override these two fields of ``params`` (the sizes one tunes most).
     backend : str
         Brian2 backend, see `simulate.BACKENDS`.
     seed : int
@@ -157,50 +171,84 @@ class CoLaNETClassifier:
         Record every L spike (analysis).
     progress : bool
         Show a progress bar while simulating.
+
+    Attributes
+    ----------
+    params_ : CoLaNETParams
+        The validated hyperparameters of the fitted network.
+    classes_ : ndarray
+        Class labels, in the order of the columns.
+    class_names : list of str
+        The labels as text (figures, reports).
+    n_features_in_ : int
+        Width of the feature vectors.
     """
 
-    def __init__(self, params: CoLaNETParams | None = None, *, backend="runtime", seed=0, block_frames=None,
-                 threads=0, workers=1, cache_dir=None, record_spikes=False, progress=True):
-        self.params = (params or CoLaNETParams()).validate()
+    # Fitted state; class-level defaults so that __init__ sets nothing but its parameters (scikit-learn rule).
+    simulator: Simulator | None = None
+    class_names: list[str] | None = None
+    saturation: float | None = None
+    input_offset: np.ndarray | None = None
+    input_mass: float | None = None
+    sigma: float | None = None
+    n_inputs: int | None = None
+    training: Evaluation | None = None
+    snapshots: dict | None = None
+    training_data: TrainingData | None = None  # what test data are checked against
+
+    def __init__(self, params=None, *, n_copies=None, n_microcolumns=None, backend="runtime", seed=0,
+                 block_frames=None, threads=0, workers=1, cache_dir=None, record_spikes=False, progress=True):
+        self.params = params
+        self.n_copies = n_copies
+        self.n_microcolumns = n_microcolumns
         self.backend = backend
-        self.seed = int(seed)
+        self.seed = seed
         self.block_frames = block_frames
         self.threads = threads
-        self.workers = int(workers)
+        self.workers = workers
         self.cache_dir = cache_dir
         self.record_spikes = record_spikes
         self.progress = progress
-        self.simulator: Simulator | None = None
-        self.class_names: list[str] | None = None
-        self.saturation: float | None = None
-        self.input_offset: np.ndarray | None = None
-        self.input_mass: float | None = None
-        self.sigma: float | None = None
-        self.n_inputs: int | None = None
-        self.training: Evaluation | None = None
-        self.snapshots: dict = {}
-        self.training_data: TrainingData | None = None  # what test data are checked against
 
     # ------------------------------------------------------------------
+    def _resolve_params(self) -> CoLaNETParams:
+        """``params`` with the size overrides, as a validated `CoLaNETParams` (a copy: ``params`` is untouched)."""
+        if self.params is None:
+            base = CoLaNETParams()
+        elif isinstance(self.params, CoLaNETParams):
+            base = dataclasses.replace(self.params)
+        elif isinstance(self.params, dict):
+            base = CoLaNETParams.from_dict(self.params)
+        elif isinstance(self.params, (str, Path)):
+            base = load_params(self.params)
+        else:
+            raise TypeError(f"params must be a CoLaNETParams, a dict or a parameter file, got {type(self.params)}")
+        sizes = {k: v for k, v in (("n_copies", self.n_copies), ("n_microcolumns", self.n_microcolumns))
+                 if v is not None}
+        return dataclasses.replace(base, **sizes).validate() if sizes else base.validate()
+
     @property
     def n_classes(self) -> int:
         """Number of classes (columns per copy)."""
         return len(self.class_names) if self.class_names is not None else 0
 
     def _check_labels(self, y, n_samples) -> np.ndarray:
+        """Column indices of labels ``y`` (members of ``classes_``); a clear error for anything else."""
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != n_samples:
             raise ValueError(f"y must be 1-D with one label per sample ({n_samples}), got shape {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer):
-            if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-                y = y.astype(np.int64)
-            else:
-                raise ValueError(f"labels must be integer class indices, got dtype {y.dtype}")
-        bad = (y < 0) | (y >= self.n_classes)
+        classes = self.classes_
+        if np.issubdtype(classes.dtype, np.number) and not np.issubdtype(y.dtype, np.number):
+            raise ValueError(f"labels must be numbers like the known classes, got dtype {y.dtype}")
+        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+            raise ValueError("labels must be finite (NaN/inf in y)")
+        index = np.clip(np.searchsorted(classes, y), 0, classes.size - 1)
+        bad = classes[index] != y
         if bad.any():
+            shown = classes.tolist() if classes.size <= 10 else f"{classes[:10].tolist()} ..."
             raise ValueError(f"{int(bad.sum())} label(s) outside the {self.n_classes} known classes "
-                             f"0..{self.n_classes - 1}: {np.unique(y[bad])[:10].tolist()}")
-        return y.astype(np.int64)
+                             f"{shown}: {np.unique(y[bad])[:10].tolist()}")
+        return index.astype(np.int64)
 
     def _progress_bar(self, total, desc):
         from tqdm.auto import tqdm
@@ -209,32 +257,36 @@ class CoLaNETClassifier:
 
     def _make_simulator(self, n_train, max_block=1000):
         block = self.block_frames or balanced_block(n_train, max_block)
-        return Simulator(self.params, self.n_inputs, self.n_classes, sigma=self.sigma, backend=self.backend,
-                         block_frames=block, seed=self.seed, threads=self.threads, cache_dir=self.cache_dir,
-                         record_spikes=self.record_spikes, workers=self.workers)
+        return Simulator(self.params_, self.n_inputs, self.n_classes, sigma=self.sigma, backend=self.backend,
+                         block_frames=block, seed=int(self.seed), threads=self.threads, cache_dir=self.cache_dir,
+                         record_spikes=self.record_spikes, workers=int(self.workers))
 
-    def _set_classes(self, class_names):
-        self.class_names = [str(c) for c in class_names]
-        if len(set(self.class_names)) != len(self.class_names):
+    def _set_classes(self, class_names, classes=None):
+        """Name the columns; ``classes`` are the labels they stand for (default: indices ``0..K-1``)."""
+        names = [str(c) for c in class_names]
+        if len(set(names)) != len(names):
             raise ValueError("class_names must be unique")
-        if self.n_classes < 2:
-            raise ValueError(f"need at least 2 classes, got {self.n_classes}")
+        if len(names) < 2:
+            raise ValueError(f"need at least 2 classes, got {len(names)}")
+        self.class_names = names
+        self.classes_ = np.arange(len(names)) if classes is None else np.asarray(classes)
 
     def _build(self, X, max_block=1000):
         """Fix the rate code (saturation, sigma) from ``X`` and build a fresh network."""
-        self.params.validate(X.shape[1])
-        self.n_inputs = X.shape[1]
+        self.params_ = self._resolve_params()
+        self.params_.validate(X.shape[1])
+        self.n_inputs = self.n_features_in_ = X.shape[1]
         # centring (params.input_centering) first: the saturation level is a percentile of what is left
-        self.input_offset = X.mean(axis=0) if self.params.input_centering == "mean" else None
+        self.input_offset = X.mean(axis=0) if self.params_.input_centering == "mean" else None
         # then per-sample mass equalisation (params.input_normalization), to the mean training mass
         self.input_mass = None
-        if self.params.input_normalization == "l1":
+        if self.params_.input_normalization == "l1":
             self.input_mass = float(positive_mass(self._prepared(X)).mean())
             if not self.input_mass > 0:
                 raise ValueError("no positive feature value in the training data: every input would stay silent")
-        self.saturation = (float(self.params.saturation) if self.params.saturation is not None
-                           else saturation_level(self._prepared(X), self.params.saturation_percentile))
-        self.sigma = self.params.sigma(mean_input_drive(self.rates(X)))
+        self.saturation = (float(self.params_.saturation) if self.params_.saturation is not None
+                           else saturation_level(self._prepared(X), self.params_.saturation_percentile))
+        self.sigma = self.params_.sigma(mean_input_drive(self.rates(X)))
         self.simulator = self._make_simulator(X.shape[0], max_block)
 
     def _prepared(self, X):
@@ -267,23 +319,36 @@ class CoLaNETClassifier:
         self._build(X)
         return self
 
-    def partial_fit(self, X, y) -> CoLaNETClassifier:
+    def partial_fit(self, X, y, classes=None) -> CoLaNETClassifier:
         """One more online training pass of the same network over ``(X, y)``.
 
         The learned state, the random streams (they continue where they
-        stopped), the block size and the rate code fixed by `fit` or
-        `initialize` carry over: the saturation level and ``sigma`` are not
-        recomputed from ``X``, so weights learned earlier keep their meaning.
+        stopped), the block size and the rate code fixed by the first call (or
+        by `fit` / `initialize`) carry over: the saturation level and
+        ``sigma`` are not recomputed from later ``X``, so weights learned
+        earlier keep their meaning.  With ``block_frames`` set and chunks of
+        whole blocks, chunks in a row give exactly the spikes of one `fit` on
+        their concatenation when the rate code does not depend on the data
+        (a fixed ``saturation`` and ``weight_scale``).
 
         Parameters
         ----------
         X : array, shape (n_samples, n_inputs)
             Features of the new data, in training order.
-        y : array of int, shape (n_samples,)
-            Class indices ``0..K-1`` of the classes given at the start.
+        y : array, shape (n_samples,)
+            Labels, members of ``classes_``.
+        classes : array, optional
+            Every label the network will ever learn; required on the first
+            call of an unfitted estimator (scikit-learn convention), which
+            also fixes the rate code from this ``X``.
         """
-        self._require_fitted()
-        X = check_features(X, "X", self.n_inputs)
+        if self.simulator is None:
+            if classes is None:
+                raise NotFittedError("the first partial_fit call needs classes=... (every label to be learned)")
+            classes = np.unique(np.asarray(classes))
+            self.initialize(X, [str(c) for c in classes])
+            self.classes_ = classes
+        X = check_features(X, "X", self.n_inputs, owner=type(self).__name__)
         y = self._check_labels(y, X.shape[0])
         with self._progress_bar(X.shape[0], "train") as bar:
             result = self.simulator.run(self.rates(X), y, learning=True, progress=bar.update)
@@ -298,10 +363,12 @@ class CoLaNETClassifier:
         ----------
         X : array, shape (n_samples, n_features)
             Features (any real values; non-positive ones never spike).
-        y : array of int, shape (n_samples,)
-            Class indices ``0..K-1``.
+        y : array, shape (n_samples,)
+            Labels: any sortable values (``classes_`` = the sorted distinct
+            labels), or, with ``class_names``, class indices ``0..K-1``.
         class_names : sequence of str, optional
-            Names of the K classes (default: ``"0".."K-1"`` for the largest label).
+            Names of the K classes; ``y`` then holds indices and every class
+            gets a column even if absent from ``y``.
         record_frames : sequence of int, optional
             Samples whose input spikes are recorded (with ``record_spikes``).
         snapshots : int
@@ -313,11 +380,13 @@ class CoLaNETClassifier:
         """
         X = check_features(X, "X")
         y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must be 1-D with one label per sample ({X.shape[0]}), got shape {y.shape}")
         if class_names is None:
-            if not np.issubdtype(y.dtype, np.integer) or y.size == 0 or y.min() < 0:
-                raise ValueError("without class_names, y must be non-negative integer class indices")
-            class_names = [str(k) for k in range(int(y.max()) + 1)]
-        self._set_classes(class_names)
+            classes = np.unique(y)
+            self._set_classes([str(c) for c in classes], classes)
+        else:
+            self._set_classes(class_names)
         y = self._check_labels(y, X.shape[0])
         self._build(X, max_block=-(-X.shape[0] // snapshots) if snapshots else 1000)
         rho = self.rates(X)
@@ -335,7 +404,7 @@ class CoLaNETClassifier:
         return self
 
     def _take_snapshot(self, n_done):
-        n_l_copy = self.n_classes * self.params.n_microcolumns
+        n_l_copy = self.n_classes * self.params_.n_microcolumns
         state = self.simulator.engine.get_values(["R_L.w", "R_L.r", "L.s", "L.theta_add"])
         self.snapshots["samples"].append(n_done)
         for key, var in (("w", "R_L.w"), ("r", "R_L.r")):
@@ -345,32 +414,76 @@ class CoLaNETClassifier:
 
     def _require_fitted(self):
         if self.simulator is None:
-            raise RuntimeError("the classifier is not trained: call fit() or load() first")
+            raise NotFittedError(f"this {type(self).__name__} is not trained: call fit() or load() first")
 
     def predict_counts(self, X) -> Evaluation:
         """OUT counts of a test pass (plasticity and teacher off); labels unknown."""
         return self.evaluate(X, None)
 
     def evaluate(self, X, y=None, record_frames=None) -> Evaluation:
-        """Run a test pass; return the `Evaluation` (accuracies need ``y``)."""
+        """Run a test pass (no side effects on the network); return the `Evaluation` (accuracies need ``y``)."""
         self._require_fitted()
-        X = check_features(X, "X", self.n_inputs)
+        X = check_features(X, "X", self.n_inputs, owner=type(self).__name__)
         y = -np.ones(X.shape[0], dtype=np.int64) if y is None else self._check_labels(y, X.shape[0])
         rho = self.rates(X)
         if self.training_data is not None:  # warn about training rows and a foreign input scale
             self.training_data.check_test(X, rho)
-        with self._progress_bar(X.shape[0], "test") as bar:
-            result = self.simulator.run(rho, None, learning=False, progress=bar.update, record_frames=record_frames)
+        # A test pass leaves the network as it found it (neuron state, accumulators, random streams): the
+        # same X gives the same votes every time, and a stream that goes on training after a test (continual
+        # learning, partial_fit) continues exactly as if no test had run.
+        state, block_index = self.simulator.get_state(), self.simulator.block_index
+        try:
+            with self._progress_bar(X.shape[0], "test") as bar:
+                result = self.simulator.run(rho, None, learning=False, progress=bar.update,
+                                            record_frames=record_frames)
+        finally:
+            self.simulator.set_state(state)
+            self.simulator.block_index = block_index
         return self._evaluation(result, y)
 
     def _evaluation(self, result, y) -> Evaluation:
         return Evaluation(result.out_counts, y, result.wall_time, result.spikes, first=result.out_first,
-                          tie_break=self.params.tie_break, scores=result.out_scores,
-                          silent_readout=self.params.silent_readout)
+                          tie_break=self.params_.tie_break, scores=result.out_scores,
+                          silent_readout=self.params_.silent_readout)
+
+    def predict_indices(self, X) -> np.ndarray:
+        """Ensemble column indices (`readout.NO_SPIKE` where the readout has no evidence at all)."""
+        return self.predict_counts(X).predictions
 
     def predict(self, X) -> np.ndarray:
-        """Ensemble class indices (``-1`` where no OUT neuron spiked)."""
-        return self.predict_counts(X).predictions
+        """Ensemble predictions as labels of ``classes_`` (readout rules of ``params_``).
+
+        A frame without any evidence (no OUT spike and, with
+        ``silent_readout="score"``, no column score) goes to the class that
+        was most frequent in the training pass.
+        """
+        index = self.predict_indices(X)
+        return self.classes_[np.where(index >= 0, index, self._prior_class())]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Vote fractions: each class's share of the ensemble's OUT spikes, shape (n_samples, n_classes).
+
+        Frames without spikes share out the column scores instead (with
+        ``silent_readout="score"``), and frames with neither give the
+        training class frequencies.
+        """
+        return self._vote_fractions(self.predict_counts(X))
+
+    def _prior_class(self) -> int:
+        return int(np.argmax(self._class_frequencies()))
+
+    def _class_frequencies(self) -> np.ndarray:
+        seen = self.training.y if self.training is not None else np.arange(self.n_classes)
+        counts = np.bincount(seen[seen >= 0], minlength=self.n_classes).astype(np.float64)
+        return counts / counts.sum() if counts.sum() > 0 else np.full(self.n_classes, 1.0 / self.n_classes)
+
+    def _vote_fractions(self, evaluation: Evaluation) -> np.ndarray:
+        votes = evaluation.counts.sum(axis=1).astype(np.float64)
+        if evaluation.silent_readout == "score" and evaluation.scores is not None:
+            silent = votes.sum(axis=1) == 0
+            votes[silent] = evaluation.scores.sum(axis=1)[silent]
+        total = votes.sum(axis=1, keepdims=True)
+        return np.where(total > 0, votes / np.where(total > 0, total, 1.0), self._class_frequencies())
 
     # ------------------------------------------------------------------
     def learned_state(self) -> dict:
@@ -382,8 +495,8 @@ class CoLaNETClassifier:
     def save(self, path) -> Path:
         """Write the trained model (state, parameters, class names) to one ``.npz`` file, atomically."""
         self._require_fitted()
-        meta = dict(block_frames=self.simulator.shape.block_frames, block_index=self.simulator.block_index, params=self.params.to_dict(),
-                    class_names=self.class_names, saturation=self.saturation,
+        meta = dict(block_frames=self.simulator.shape.block_frames, block_index=self.simulator.block_index, params=self.params_.to_dict(),
+                    class_names=self.class_names, classes=self.classes_.tolist(), saturation=self.saturation,
                     input_offset=None if self.input_offset is None else self.input_offset.tolist(),
                     input_mass=self.input_mass,
                     sigma=self.sigma, n_inputs=self.n_inputs, seed=self.seed, versions=package_versions(),
@@ -420,7 +533,9 @@ class CoLaNETClassifier:
             raise ValueError(f"{path} is not a colanet-brian model file (format {meta.get('format')!r})")
         kwds.setdefault("seed", meta["seed"])
         clf = cls(CoLaNETParams.from_dict(meta["params"]), **kwds)
-        clf.class_names = meta["class_names"]
+        clf.params_ = clf._resolve_params()
+        clf._set_classes(meta["class_names"], meta.get("classes"))
+        clf.n_features_in_ = meta["n_inputs"]
         clf.saturation, clf.sigma, clf.n_inputs = meta["saturation"], meta["sigma"], meta["n_inputs"]
         offset = meta.get("input_offset")
         clf.input_offset = None if offset is None else np.asarray(offset, dtype=np.float64)

@@ -280,14 +280,14 @@ class DormantColumns:
     def __init__(self, clf: CoLaNETClassifier, classes):
         self.clf = clf
         self.saved: dict[int, np.ndarray] = {}
-        if clf.params.a1 != 0 and len(classes):
+        if clf.params_.a1 != 0 and len(classes):
             warnings.warn("one-factor plasticity (a1 != 0) changes the resources of dormant columns too",
                           stacklevel=2)
         self.sleep(classes)
 
     def neurons(self, k: int) -> np.ndarray:
         """L neuron indices of class ``k``'s column in every copy (neuron ``c*K*M + k*M + m``)."""
-        K, M, C = self.clf.n_classes, self.clf.params.n_microcolumns, self.clf.params.n_copies
+        K, M, C = self.clf.n_classes, self.clf.params_.n_microcolumns, self.clf.params_.n_copies
         return ((np.arange(C)[:, None] * K + k) * M + np.arange(M)[None, :]).ravel()
 
     def _theta(self) -> np.ndarray:

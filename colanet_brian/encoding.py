@@ -16,7 +16,7 @@ import numpy as np
 __all__ = ["saturation_level", "feature_rates", "positive_mass", "equalize_mass", "mean_input_drive", "accumulator_reference", "check_features"]
 
 
-def check_features(X, name: str = "X", n_inputs: int | None = None) -> np.ndarray:
+def check_features(X, name: str = "X", n_inputs: int | None = None, owner: str = "the model") -> np.ndarray:
     """Validate a feature matrix; return it as a float64 array.
 
     Raises
@@ -39,7 +39,8 @@ def check_features(X, name: str = "X", n_inputs: int | None = None) -> np.ndarra
         raise ValueError(f"{name} has {int(bad.sum())} NaN/inf value(s), in rows {rows[:10].tolist()}"
                          + (" ..." if rows.size > 10 else ""))
     if n_inputs is not None and X.shape[1] != n_inputs:
-        raise ValueError(f"{name} has {X.shape[1]} features; the model expects {n_inputs}")
+        # scikit-learn's wording (its estimator checks look for it)
+        raise ValueError(f"{name} has {X.shape[1]} features, but {owner} is expecting {n_inputs} features as input")
     return X
 
 

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 
 from colanet_brian import continual as cl
 from colanet_brian.classifier import CoLaNETClassifier
@@ -240,7 +241,7 @@ def test_partial_fit_continues_the_network_and_tests_do_not_disturb_it(digits_sm
     assert tested.saturation == saturation  # the rate code stays that of the first task
     with pytest.raises(ValueError, match="features"):
         tested.partial_fit(tasks[1].X_train[:, :10], tasks[1].y_train)
-    with pytest.raises(RuntimeError, match="not trained"):
+    with pytest.raises(NotFittedError, match="classes="):
         CoLaNETClassifier().partial_fit(tasks[1].X_train, tasks[1].y_train)
 
 

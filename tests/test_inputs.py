@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
 from helpers import TinyNet
 
 from colanet_brian.classifier import CoLaNETClassifier
@@ -94,7 +95,7 @@ def test_classifier_rejects_bad_labels_and_shapes(digits_small):
         clf.fit(Xtr, np.where(ytr == 3, 12, ytr), names)
     with pytest.raises(ValueError, match="one label per sample"):
         clf.fit(Xtr, ytr[:-1], names)
-    with pytest.raises(RuntimeError, match="not trained"):
+    with pytest.raises(NotFittedError, match="not trained"):
         clf.evaluate(Xte, yte)
 
 
