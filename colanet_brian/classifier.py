@@ -267,7 +267,7 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         if len(set(names)) != len(names):
             raise ValueError("class_names must be unique")
         if len(names) < 2:
-            raise ValueError(f"need at least 2 classes, got {len(names)}")
+            raise ValueError(f"need at least 2 classes, got {len(names)} (one class: nothing to tell apart)")
         self.class_names = names
         self.classes_ = np.arange(len(names)) if classes is None else np.asarray(classes)
 
@@ -379,6 +379,8 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
             Simulate in checkpointed chunks (and resume from its file): same result as one pass.
         """
         X = check_features(X, "X")
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y must be 1-D with one label per sample ({X.shape[0]}), got shape {y.shape}")

@@ -22,15 +22,29 @@ def check_features(X, name: str = "X", n_inputs: int | None = None, owner: str =
     Raises
     ------
     ValueError
-        For a non-2-D or empty array, NaN or infinite values, or a width that
-        differs from ``n_inputs``.
+        For a non-2-D or empty array, complex numbers, NaN or infinite values,
+        or a width that differs from ``n_inputs``.
+    TypeError
+        For a sparse matrix or an object array that does not hold numbers.
     """
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):  # scipy.sparse: refuse clearly instead of densifying
+        raise TypeError(f"{name} is a sparse matrix; sparse input is not supported, pass a dense array")
     X = np.asarray(X)
+    # messages use scikit-learn's wording where its estimator checks look for it
     if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array [n_samples, n_features], got shape {X.shape}")
+        raise ValueError(f"{name} must be a 2-D array [n_samples, n_features], got shape {X.shape}. Reshape your "
+                         "data (X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one sample)")
     if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape})")
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{name} is empty: {X.shape[1]} feature(s) (shape={X.shape}) while a minimum of 1 is "
+                         "required.")
+    if np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}. Complex data not supported")
+    if X.dtype == object:  # numbers held in an object array (pandas, lists of Decimals): convert or refuse
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as err:  # TypeError keeps Python's own words ("argument must be ...")
+            raise TypeError(f"{name} must be real numbers, got dtype object with non-numeric values: {err}") from None
+    if not np.issubdtype(X.dtype, np.number):
         raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
     X = X.astype(np.float64, copy=False)
     bad = ~np.isfinite(X)

@@ -115,9 +115,10 @@ def linked_declarations(kind: str) -> str:
 # Input receptors R (spec §3): rate ``rho`` per tact from a TimedArray ``stim``.
 # ---------------------------------------------------------------------------
 INPUT_EQS = """
-rho = stim(frame_t, i) * int(presenting) : 1   # spike probability / accumulator increment this tact (spec 3.1)
-a : 1                                           # deterministic accumulator, kept across samples (spec 3.1)
-t_arr : integer                                 # tact at which this input's last spike reaches L (delay 1, spec 7.0)
+rho = stim(frame_t, i % N_AFF) * int(presenting) : 1   # spike probability / accumulator increment (spec 3.1)
+a : 1                                     # deterministic accumulator, kept across samples (spec 3.1)
+t_arr : integer                           # tact at which this input's last spike reaches L (delay 1, spec 7.0)
+r_offset : integer (shared, constant)     # ensemble index of input 0: keeps the streams when copies are split
 """ + linked_declarations("R")
 
 #: Deterministic accumulator of spec §3.1 ("fromFile" rate code of ArNI-X).
@@ -130,13 +131,14 @@ t_arr = tact + 1
 
 #: Bernoulli spikes with probability rho per tact: Brian2's PoissonGroup rule
 #: ``rand() < rates*dt`` with ``rates = rho/dt``, on the counter-based stream.
-POISSON_THRESHOLD = "colanet_uniform(rng_seed, i, tact, SALT_INPUT) < rho"
+POISSON_THRESHOLD = "colanet_uniform(rng_seed, i + r_offset, tact, SALT_INPUT) < rho"
 POISSON_RESET = "t_arr = tact + 1"
 
 
 def recorded_input_event(threshold: str) -> str:
-    """Custom event: an input spike in a frame chosen for recording (same condition, same random number)."""
-    return f"({threshold}) and recording"
+    """Custom event: an input spike of the first copy's inputs in a frame chosen for recording (same condition,
+    same random number)."""
+    return f"({threshold}) and recording and i < N_AFF"
 
 # ---------------------------------------------------------------------------
 # Learning neurons L (spec §5.2, §7.0) with an explicit dendritic accumulator.

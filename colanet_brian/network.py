@@ -7,7 +7,7 @@ microcolumns and ``C`` independent copies (spec §9, §17.13):
 name      size        role
 ========  ==========  =====================================================
 clock     1           frame clock (spec §2); every group links to it
-R         N_in        input receptors, rate-coded features (spec §3)
+R         N_in        input receptors, rate-coded features (spec §3); C*N_in with per-copy input streams
 Target    K           label receptors (spec §8.1), shared by all copies
 L         C*K*M       learning neurons; neuron ``c*K*M + k*M + m``
 OUT       C*K         output / vote neurons; neuron ``c*K + k``; column score
@@ -20,7 +20,7 @@ because spikes are emitted after the synapses slot, see `equations.SCHEDULE`):
 =============  =================================  =========  =====
 name           pattern                            type       delay
 =============  =================================  =========  =====
-R_L            all-to-all, plastic                signal     1
+R_L            all-to-all (per copy), plastic     signal     1
 L_L            within column, no self             gating+WTA 1 / 0
 L_OUT          column k of copy c -> OUT c*K+k    excitatory 1
 OUT_GATE       one-to-one                         gating     1
@@ -56,7 +56,7 @@ from . import equations as eq
 from .params import CoLaNETParams
 from .rng import colanet_uniform
 
-__all__ = ["NetworkShape", "CoLaNETNetwork", "CARRIED_STATE"]
+__all__ = ["NetworkShape", "CoLaNETNetwork", "CARRIED_STATE", "per_copy_phases"]
 
 #: State that carries from one run (block of samples) to the next.  Everything
 #: else is either a parameter or cleared at the start of every tact.
@@ -101,6 +101,7 @@ class NetworkShape:
     reset_accumulator_per_sample: bool
     one_factor: bool
     record_spikes: bool
+    per_copy_inputs: bool = False
 
     @classmethod
     def from_params(cls, params: CoLaNETParams, n_inputs, n_classes, block_frames, record_spikes=False):
@@ -119,12 +120,18 @@ class NetworkShape:
             reset_accumulator_per_sample=bool(params.reset_accumulator_per_sample),
             one_factor=params.a1 != 0,
             record_spikes=bool(record_spikes),
+            per_copy_inputs=params.input_streams == "per_copy",
         )
 
     @property
     def n_columns(self) -> int:
         """Columns over all copies (= OUT and GATE neurons)."""
         return self.n_copies * self.n_classes
+
+    @property
+    def n_receptors(self) -> int:
+        """Input neurons R: one block of ``n_inputs`` per copy with per-copy input streams, else one."""
+        return self.n_inputs * (self.n_copies if self.per_copy_inputs else 1)
 
     @property
     def n_learning(self) -> int:
@@ -134,6 +141,15 @@ class NetworkShape:
     def key(self) -> str:
         """Short stable hash, used to name cached standalone builds."""
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def per_copy_phases(n_copies: int, n_inputs: int, first_copy: int = 0) -> np.ndarray:
+    """Initial accumulator values of per-copy input streams: copy 0 starts at 0 (as a shared input), copy c
+    of the ensemble at ``frac(c * (phi + n * sqrt 2))`` for input n, so that the copies' deterministic
+    spike trains are offset from each other (a low-discrepancy spread, no random numbers)."""
+    c = np.arange(first_copy, first_copy + n_copies)[:, None]
+    n = np.arange(n_inputs)[None, :]
+    return np.mod(c * (0.6180339887498949 + n * np.sqrt(2.0)), 1.0).ravel()
 
 
 class CoLaNETNetwork:
@@ -198,7 +214,7 @@ class CoLaNETNetwork:
         else:
             threshold, reset = eq.POISSON_THRESHOLD, eq.POISSON_RESET
         events = {"rec": eq.recorded_input_event(threshold)} if s.record_spikes else None
-        R = NeuronGroup(s.n_inputs, eq.INPUT_EQS, threshold=threshold, reset=reset, events=events, name="R")
+        R = NeuronGroup(s.n_receptors, eq.INPUT_EQS, threshold=threshold, reset=reset, events=events, name="R")
         if s.encoding == "accumulator":
             R.run_regularly(eq.ACCUMULATOR_UPDATE, when="groups", name="R_accumulate")
         # The reset records the arrival tact of this spike (t_arr = tact + 1).  It runs at the end of the
@@ -273,7 +289,14 @@ class CoLaNETNetwork:
             on_event={"pre": "spike", "post": "spike", "dopa": "dopa_syn", "renorm": "renorm"},
             name="R_L",
         )
-        R_L.connect()  # all-to-all, presynaptic-major: one input spike reads contiguous weights
+        # presynaptic-major over the features: synapse n * C*K*M + j joins feature n to L neuron j in every
+        # layout, so weights read the same with shared or per-copy inputs (one spike reads contiguous weights)
+        if s.per_copy_inputs:
+            copy_of = np.arange(s.n_learning) // (s.n_classes * M)
+            pre = (np.arange(s.n_inputs)[:, None] + s.n_inputs * copy_of[None, :]).ravel()
+            R_L.connect(i=pre.astype(np.int32), j=np.tile(np.arange(s.n_learning, dtype=np.int32), s.n_inputs))
+        else:
+            R_L.connect()
         for order, pathway in ((0, R_L.post), (3, R_L.dopa), (7, R_L.renorm)):
             pathway.when = "after_resets"
             pathway.order = order
@@ -342,6 +365,8 @@ class CoLaNETNetwork:
         n_syn = self.shape.n_inputs * self.shape.n_learning
         theta = p.k_theta * p.width_factors(sigma, self.shape.n_inputs)[0] * self.shape.n_inputs * max(w0, 0.0)
         state = {name: eq.NEVER for name in NEVER_STAMPS}
+        if self.shape.per_copy_inputs:
+            state["R.a"] = per_copy_phases(self.shape.n_copies, self.shape.n_inputs)
         state.update({
             "R_L.r": np.full(n_syn, CoLaNETParams.initial_resource(w_min, w_max, w0)),
             "R_L.w": np.full(n_syn, w0),

@@ -8,7 +8,7 @@ the KNP MNIST set of spec §16 by 4-9 points, README "Accuracy").  The open gaps
 spec §17 are resolved as the specification recommends, each as a named field,
 and the package's departures from the spec (``frame_isolation``, ``s_max``,
 ``tie_break``, ``silent_readout``, ``calibrate_width``, ``input_centering``,
-``input_normalization``)
+``input_normalization``, ``input_streams``)
 are each one named parameter away from the spec's behaviour
 (``models/knp_mnist.json`` has the spec's behaviour and KNP values throughout).
 
@@ -39,6 +39,7 @@ __all__ = [
     "TIE_BREAKS",
     "SILENT_READOUTS",
     "INPUT_NORMALIZATIONS",
+    "INPUT_STREAMS",
     "load_params",
     "param_info",
 ]
@@ -51,6 +52,8 @@ TIE_BREAKS = ("lowest", "latency")
 SILENT_READOUTS = ("none", "score")
 #: Per-sample scaling before the rate code; see `CoLaNETParams.input_normalization`.
 INPUT_NORMALIZATIONS = ("none", "l1")
+#: Input groups: one for the whole ensemble or one per copy; see `CoLaNETParams.input_streams`.
+INPUT_STREAMS = ("shared", "per_copy")
 #: Rate codes of spec §3 / §17.4.
 ENCODINGS = ("accumulator", "poisson")
 
@@ -110,6 +113,10 @@ class CoLaNETParams:
 
     # --- input coding (spec §3, §17.4, §17.5) --------------------------
     encoding: str = _p("accumulator", "3.1", "rate code: deterministic accumulator or Bernoulli/Poisson")
+    input_streams: str = _p(
+        "shared", "9", "one input group for all copies ('shared', spec §9) or one per copy ('per_copy'; departure: "
+        "independent Poisson draws, or accumulator phases, per copy decorrelate the ensemble)",
+    )
     saturation: float | None = _p(
         None, "3.4", "saturation level S (features >= S give one spike per tact); None = percentile of training features",
     )
@@ -229,6 +236,8 @@ class CoLaNETParams:
             )
         if self.encoding not in ENCODINGS:
             raise ParameterError(f"encoding must be one of {ENCODINGS}, got {self.encoding!r}")
+        if self.input_streams not in INPUT_STREAMS:
+            raise ParameterError(f"input_streams must be one of {INPUT_STREAMS}, got {self.input_streams!r}")
         if self.force_mode not in FORCE_MODES:
             raise ParameterError(f"force_mode must be one of {FORCE_MODES}, got {self.force_mode!r}")
         if self.tie_break not in TIE_BREAKS:

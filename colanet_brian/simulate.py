@@ -352,7 +352,7 @@ def _generate_project(params, shape, backend, threads, build_dir: Path, compile:
 def _manifest_variables(net: CoLaNETNetwork, device) -> dict:
     names = [f"{o}.{v}" for o, v in net.carried_variables()]
     names += [f"{obj.name}.{var}" for obj, var, _ in net.parameter_items(1.0)]
-    names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach", "L.i_offset"]
+    names += ["clock.rng_seed", "clock.block_tact0", "L.plastic", "Target.teach", "L.i_offset", "R.r_offset"]
     for mon in MONITORS:
         if mon in net.objects:
             names += [f"{mon}.{var}" for var in ("i", "t", *MONITOR_VARIABLES.get(mon, ()))]
@@ -483,10 +483,11 @@ class _SplitEngine:
     """Several standalone binaries, each simulating some copies of one ensemble, side by side.
 
     The copies of an ensemble never interact (spec §9): they share only the
-    input R and the teacher Target.  Each part runs its own compiled network of
+    input R (unless each copy has its own, ``per_copy_inputs``) and the teacher Target.  Each part runs its own compiled network of
     ``n_copies / workers`` copies in its own process (the binary); the parts of
     a block run concurrently from threads, which wait on the processes.  L's
-    random streams are keyed by the ensemble-wide neuron index (``L.i_offset``),
+    random streams are keyed by the ensemble-wide neuron index (``L.i_offset``,
+    ``R.r_offset``),
     and the inputs, the teacher and the block seeds are the same in every part,
     so the split ensemble produces the same spikes as the whole one.
     """
@@ -495,7 +496,8 @@ class _SplitEngine:
         self.shape = shape
         self.parts = parts  # (first_copy, n_copies, engine)
         for first, _, engine in parts:
-            engine.set_values({"L.i_offset": first * shape.n_classes * shape.n_microcolumns})
+            engine.set_values({"L.i_offset": first * shape.n_classes * shape.n_microcolumns,
+                               "R.r_offset": first * shape.n_inputs if shape.per_copy_inputs else 0})
 
     def _slice(self, name: str, first: int, count: int):
         """Elements of ``name`` that belong to copies ``first .. first+count-1`` (None: shared by all)."""
@@ -505,13 +507,15 @@ class _SplitEngine:
             return slice(first * K, (first + count) * K)
         if obj in _PER_LEARNING:
             return slice(first * K * M, (first + count) * K * M)
+        if obj == "R" and self.shape.per_copy_inputs:  # one block of inputs per copy
+            return slice(first * self.shape.n_inputs, (first + count) * self.shape.n_inputs)
         return None
 
     def set_values(self, values: dict):
         for first, count, engine in self.parts:
             part = {}
             for name, value in values.items():
-                if name == "L.i_offset":
+                if name in ("L.i_offset", "R.r_offset"):  # set per part, in __init__
                     continue
                 where = self._slice(name, first, count)
                 array = np.asarray(value)

@@ -83,12 +83,14 @@ def test_cython_runtime_matches_cpp_standalone(digits_small, build_cache):
     np.testing.assert_array_equal(rt_test.counts, cpp_test.counts)
 
 
-def test_copies_split_over_binaries_give_the_same_spikes(digits_small, build_cache):
+@pytest.mark.parametrize("inputs", [dict(), dict(input_streams="per_copy", encoding="poisson")])
+def test_copies_split_over_binaries_give_the_same_spikes(digits_small, build_cache, inputs):
     """Three copies as binaries of 2 + 1 copies: same votes, L spikes and learned state as one binary (noise on)."""
     Xtr, ytr, Xte, yte, names = digits_small
     runs = []
     for workers in (1, 2):
-        clf = CoLaNETClassifier(CoLaNETParams(**{**SMALL, "n_copies": 3}), backend="cpp", seed=3, block_frames=60,
+        clf = CoLaNETClassifier(CoLaNETParams(**{**SMALL, "n_copies": 3, **inputs}), backend="cpp", seed=3,
+                                block_frames=60,
                                 cache_dir=build_cache, record_spikes=True, progress=False, workers=workers)
         clf.fit(Xtr, ytr, names)
         runs.append((clf, clf.evaluate(Xte, yte)))

@@ -131,7 +131,7 @@ def test_limit_dataset_is_stratified_and_bounded():
 
 
 def test_dormant_neurons_are_the_column_of_the_class_in_every_copy():
-    fake = SimpleNamespace(n_classes=3, params=SimpleNamespace(n_microcolumns=2, n_copies=2))
+    fake = SimpleNamespace(n_classes=3, params_=SimpleNamespace(n_microcolumns=2, n_copies=2))
     dormant = cl.DormantColumns.__new__(cl.DormantColumns)
     dormant.clf = fake
     # neuron c*K*M + k*M + m with K=3, M=2: copy 0 -> 2, 3; copy 1 -> 8, 9
@@ -154,7 +154,7 @@ class _FakeSimulator:
 
 def test_dormant_columns_sleep_and_wake_restore_thresholds_exactly():
     theta = np.linspace(0.1, 1.3, 12)  # K=3, M=2, C=2
-    fake = SimpleNamespace(n_classes=3, params=SimpleNamespace(n_microcolumns=2, n_copies=2, a1=0.0),
+    fake = SimpleNamespace(n_classes=3, params_=SimpleNamespace(n_microcolumns=2, n_copies=2, a1=0.0),
                            simulator=_FakeSimulator(theta))
     dormant = cl.DormantColumns(fake, [1, 2])
     assert dormant.classes == [1, 2]
@@ -165,7 +165,7 @@ def test_dormant_columns_sleep_and_wake_restore_thresholds_exactly():
     np.testing.assert_array_equal(fake.simulator.theta[[2, 3, 8, 9]], theta[[2, 3, 8, 9]])
     dormant.wake([2])
     np.testing.assert_array_equal(fake.simulator.theta, theta)
-    fake.params.a1 = -1e-4
+    fake.params_.a1 = -1e-4
     with pytest.warns(UserWarning, match="one-factor"):
         cl.DormantColumns(fake, [2])
 

@@ -93,6 +93,9 @@ NOT_APPLICABLE = {
     "check_methods_subset_invariance": "inference runs the network: the accumulator phase and noise streams "
                                        "continue from sample to sample, so a sample's vote depends on its batch",
     "check_methods_sample_order_invariance": "the same: predictions depend on the order of the stream",
+    "check_dont_overwrite_parameters": "the fitted network and its rate code are public attributes read across "
+                                       "the package (simulator, saturation, sigma, class_names, training, ...); "
+                                       "the sklearn-style ones (params_, classes_, n_features_in_) are added too",
     "check_supervised_y_2d": "multi-output y is not supported (one label per frame)",
     "check_classifiers_regression_target": "continuous targets are accepted as labels",
     "check_fit_check_is_fitted": "the fitted state is the network",

@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
 from helpers import TinyNet
+from sklearn.exceptions import NotFittedError
 
 from colanet_brian.classifier import CoLaNETClassifier
 from colanet_brian.encoding import (
@@ -156,3 +156,25 @@ def test_cli_missing_and_corrupt_files(tmp_path):
     assert not (tmp_path / "m.npz").exists()
     result = _cli("run", "--set", "reward=-1", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert result.returncode == 1 and "reward" in result.stderr and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("encoding", ["accumulator", "poisson"])
+def test_per_copy_input_streams_keep_copy_zero_and_decorrelate_the_others(digits_small, build_cache, encoding):
+    """Per-copy inputs: copy 0 sees exactly the shared input (same spikes), copy 1 its own stream."""
+    Xtr, ytr, Xte, yte, names = digits_small
+    runs = {}
+    for streams in ("shared", "per_copy"):
+        params = CoLaNETParams(n_copies=2, n_microcolumns=3, encoding=encoding, input_streams=streams)
+        clf = CoLaNETClassifier(params, backend="cpp", seed=1, cache_dir=build_cache, record_spikes=True,
+                                progress=False)
+        clf.fit(Xtr, ytr, names, record_frames=[0, 1])
+        runs[streams] = clf
+    shared, own = runs["shared"], runs["per_copy"]
+    np.testing.assert_array_equal(shared.training.counts[:, 0], own.training.counts[:, 0])
+    w_shared, w_own = (c.learned_state()["R_L.w"].reshape(64, 2, -1) for c in (shared, own))
+    np.testing.assert_array_equal(w_shared[:, 0], w_own[:, 0])
+    assert not np.array_equal(w_shared[:, 1], w_own[:, 1])
+    # the recorded input raster is copy 0's, i.e. the shared one
+    for a, b in zip(shared.training.spikes["R_spikes"], own.training.spikes["R_spikes"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert own.simulator.get_state()["R.a"].shape == (2 * 64,)
