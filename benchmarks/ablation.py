@@ -34,8 +34,8 @@ import numpy as np
 
 from colanet_brian.baselines import run_baselines
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.datasets import load_dataset
-from colanet_brian.params import CoLaNETParams, load_params
+from colanet_brian.data.datasets import load_dataset
+from colanet_brian.model.params import CoLaNETParams, load_params
 from colanet_brian.provenance import provenance, write_json
 
 #: The spec's behaviour: every departure of the package switched off.

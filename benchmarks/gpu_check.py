@@ -2,7 +2,7 @@
 
 The check that issue 4 asks for whenever a GPU is lent.  Three stages, so that
 the slow CUDA compile never spends GPU time (a CUDA project builds without a
-GPU, see `colanet_brian.cuda`)::
+GPU, see `colanet_brian.engine.cuda`)::
 
     python benchmarks/gpu_check.py prepare --dir .gpu   # here: data subsets -> .gpu/data.npz
     python benchmarks/gpu_check.py build --dir .gpu      # here: compile the CUDA shapes into .gpu/cache
@@ -17,10 +17,10 @@ compiled on the machine that runs them: Brian2 compiles host code with
    and the same learned resources;
 2. noise on, 10,000 + 2,000 samples: CUDA training/test throughput and
    accuracy, beside cpp_standalone with the copies split over one binary per
-   copy (`simulate.split_copies`; same spikes as one binary) and one binary
+   copy (`engine.split.split_copies`; same spikes as one binary) and one binary
    (timed on 2,000 samples), same seed, same data; whether the spikes still
    agree (the random streams are counter-based and identical in C++ and CUDA,
-   `colanet_brian.rng`, so they should unless floating point differs);
+   `colanet_brian.model.rng`, so they should unless floating point differs);
 3. noise on, seeds 1 and 2 (5,000 + 1,000 samples): accuracy of both backends.
 
 One network shape (784 inputs, 15 copies x 10 classes x 10 microcolumns,
@@ -48,7 +48,7 @@ QUIET = dict(s_stoch=0.0, wta_random=False)
 
 
 def _params(**changes):
-    from colanet_brian.params import CoLaNETParams
+    from colanet_brian.model.params import CoLaNETParams
 
     return CoLaNETParams(**{"n_copies": 15, **changes})
 
@@ -56,7 +56,7 @@ def _params(**changes):
 # ---------------------------------------------------------------------------
 def prepare(directory: Path) -> None:
     """Write a Fashion-MNIST subset (uint8 pixels) to ``directory/data.npz``."""
-    from colanet_brian.datasets import load_dataset
+    from colanet_brian.data.datasets import load_dataset
 
     fashion = load_dataset("fashion-mnist", seed=0)
     directory.mkdir(parents=True, exist_ok=True)
@@ -79,8 +79,8 @@ TARGETS = {
 
 def build_one(key: str) -> float:
     """Compile one target (a cache hit returns at once); seconds spent."""
-    from colanet_brian.network import NetworkShape
-    from colanet_brian.simulate import build_standalone
+    from colanet_brian.engine.build import build_standalone
+    from colanet_brian.model.network import NetworkShape
 
     backend, n_inputs, block, copies = TARGETS[key]
     params = _params(n_copies=copies)

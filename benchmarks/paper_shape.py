@@ -1,7 +1,7 @@
 """CoLaNET at the paper's shape on generated features: 64 classes x 1536 inputs, 15 copies x 10 microcolumns.
 
 The paper's data (64 ImageNet classes, EfficientNet-B3 features) are not
-available offline; `colanet_brian.synthetic` generates non-negative,
+available offline; `colanet_brian.data.synthetic` generates non-negative,
 class-dependent features of that shape, dense (like B3's pooled SiLU outputs)
 or sparse (like Lite0's ReLU6 outputs), with a difficulty where logistic
 regression scores 0.9-0.98.  Prints a table of CoLaNET (ensemble, single copy,
@@ -23,9 +23,9 @@ from pathlib import Path
 
 from colanet_brian.baselines import run_baselines
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.params import CoLaNETParams, load_params
+from colanet_brian.data.synthetic import make_feature_dataset
+from colanet_brian.model.params import CoLaNETParams, load_params
 from colanet_brian.provenance import provenance, write_json
-from colanet_brian.synthetic import make_feature_dataset
 
 #: The two regimes: separation chosen so that logistic regression lies in 0.9-0.98 (seed 0).
 REGIMES = {"dense": dict(activation="softplus", separation=0.19),

@@ -7,14 +7,9 @@ plasticity only. The model follows ``shared/spec/colanet.md`` (cited as
 "spec §N" throughout the code).
 """
 
-from pathlib import Path
+from ._version import __version__
 
 __all__ = ["CoLaNETClassifier", "CoLaNETParams", "MODELS_DIR", "__version__"]
-
-__version__ = "0.1.0"
-
-#: Parameter sets shipped with the source tree (``models/`` at the repository root).
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 def __getattr__(name):
@@ -24,7 +19,11 @@ def __getattr__(name):
 
         return CoLaNETClassifier
     if name == "CoLaNETParams":
-        from .params import CoLaNETParams
+        from .model.params import CoLaNETParams
 
         return CoLaNETParams
+    if name == "MODELS_DIR":  # parameter sets shipped with the source tree (``models/`` at the repository root)
+        from .model.params import MODELS_DIR
+
+        return MODELS_DIR
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

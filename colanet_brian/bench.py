@@ -1,4 +1,4 @@
-"""``colanet bench``: speed of every backend and of the network sizes that matter.
+"""The benchmark harness behind ``colanet bench``: speed of every backend and of the network sizes that matter.
 
 One run measures, on the same network and data, side by side:
 
@@ -27,7 +27,6 @@ import gzip
 import json
 import os
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +75,8 @@ class BenchData:
 
 def digits_data() -> BenchData:
     """scikit-learn digits, pixels / 16 (the project's digits default)."""
-    from ..datasets import load_dataset
-    from ..encoding import feature_rates
+    from .data.datasets import load_dataset
+    from .model.encoding import feature_rates
 
     d = load_dataset("digits", seed=0)
     return BenchData("digits", feature_rates(d.X_train, 16.0), d.y_train, feature_rates(d.X_test, 16.0), d.y_test)
@@ -121,7 +120,7 @@ def efficientnet_like_data(n_train: int, n_test: int, n_inputs: int = 1536, seed
     rate is ~0.04, i.e. ~50-60 input spikes per tact (Lite0: 0.038, 49).  Each class scales every feature by its own
     log-normal factor, so that the network has something to learn.
     """
-    from ..encoding import feature_rates, saturation_level
+    from .model.encoding import feature_rates, saturation_level
 
     rng = np.random.default_rng(seed)
     scale = rng.lognormal(0.0, 0.6, n_inputs) * rng.lognormal(0.0, 0.4, (10, n_inputs))
@@ -149,7 +148,7 @@ class Case:
     group, label : str
         Table section and row label.
     backend : str
-        `simulate.BACKENDS` entry.
+        `engine.base.BACKENDS` entry.
     threads : int
         OpenMP threads (``cpp``).
     block_frames : int
@@ -159,7 +158,7 @@ class Case:
     copies, microcolumns : int
         Network size (``n_classes`` is 10 everywhere).
     workers : int
-        Binaries the copies are split over, run side by side (`simulate.split_copies`).
+        Binaries the copies are split over, run side by side (`engine.split.split_copies`).
     data : str
         Key of the data set (``"digits"``, ``"fashion"``, ``"effnet"``).
     note : str
@@ -183,7 +182,7 @@ class Case:
 
 def input_spikes(rho: np.ndarray, params) -> np.ndarray:
     """Input spikes of every sample: exact for the accumulator, expected for Bernoulli input."""
-    from ..encoding import accumulator_reference
+    from .model.encoding import accumulator_reference
 
     if params.encoding != "accumulator":
         return rho.sum(axis=1) * params.present_tacts
@@ -193,14 +192,15 @@ def input_spikes(rho: np.ndarray, params) -> np.ndarray:
 
 
 def _make_simulator(case: Case, params, data: BenchData, sigma: float, cache_dir, log_path):
-    from ..simulate import Simulator, output_to
+    from .engine.build import output_to
+    from .engine.simulate import Simulator
 
     t0 = time.time()
     with output_to(log_path, append=True):
         sim = Simulator(params, data.n_inputs, 10, sigma=sigma, backend=case.backend, block_frames=case.block_frames,
                         seed=0, threads=case.threads, cache_dir=cache_dir, workers=case.workers)
         if case.backend == "cuda":
-            from ..cuda import restore_host_prefs
+            from .engine.cuda import restore_host_prefs
 
             restore_host_prefs()
     return sim, time.time() - t0
@@ -211,7 +211,7 @@ def _warm_up(sim, case: Case, data: BenchData, log_path) -> float:
     if case.backend not in ("runtime", "cython", "numpy"):
         return 0.0
     t0 = time.time()
-    from ..simulate import output_to
+    from .engine.build import output_to
 
     with output_to(log_path, append=True):
         sim.run(data.rho_train[:1], data.y_train[:1], learning=True)
@@ -220,8 +220,8 @@ def _warm_up(sim, case: Case, data: BenchData, log_path) -> float:
 
 def measure(case: Case, data: BenchData, cache_dir, log_path=None) -> dict:
     """Time one training and one test pass of ``case``; return a JSON-ready row."""
-    from ..encoding import mean_input_drive
-    from ..params import CoLaNETParams
+    from .model.encoding import mean_input_drive
+    from .model.params import CoLaNETParams
 
     params = CoLaNETParams(n_copies=case.copies, n_microcolumns=case.microcolumns).validate(data.n_inputs)
     sigma = params.sigma(mean_input_drive(data.rho_train))
@@ -242,7 +242,7 @@ def measure(case: Case, data: BenchData, cache_dir, log_path=None) -> dict:
 
 def _timed_passes(sim, case: Case, data: BenchData) -> dict:
     """Wall and CPU time of a training pass and a test pass; OUT activity and test accuracy."""
-    from ..readout import accuracy, ensemble_predictions
+    from .model.readout import accuracy, ensemble_predictions
 
     y_train, y_test = data.y_train[:case.n_train], data.y_test[:case.n_test]
     cpu0 = _cpu_seconds()
@@ -336,7 +336,7 @@ def fashion_cases(quick: bool, threads: tuple[int, ...]) -> list[Case]:
     """2,000-sample Fashion-MNIST training passes behind the 60,000-sample estimate.
 
     One row per OpenMP setting of a single binary, and one with the copies
-    split over one binary per CPU core (`simulate.split_copies`, the
+    split over one binary per CPU core (`engine.split.split_copies`, the
     ``colanet run`` default for ``cpp``).
     """
     if quick:
@@ -481,7 +481,7 @@ def run_benchmark(quick=False, copies=None, cache_dir=None, out=None, log=print,
     copies : int, optional
         Copies of the backend-comparison network (default 15, quick 3).
     cache_dir : path, optional
-        Standalone build cache (default `simulate.default_cache_dir`).
+        Standalone build cache (default `engine.cache.default_cache_dir`).
     out : path, optional
         JSON file to write.
     log : callable
@@ -491,7 +491,7 @@ def run_benchmark(quick=False, copies=None, cache_dir=None, out=None, log=print,
     fashion_threads : sequence of int
         OpenMP settings of the Fashion-MNIST estimate rows (0: no OpenMP).
     """
-    from ..cuda import gpu_available
+    from .engine.cuda import gpu_available
 
     gpu = gpu_available()
     copies = copies or (3 if quick else 15)
@@ -522,39 +522,7 @@ def run_benchmark(quick=False, copies=None, cache_dir=None, out=None, log=print,
 
 
 def _write(out, result: dict) -> None:
-    from ..provenance import provenance, write_json
+    from .provenance import provenance, write_json
 
     result.setdefault("provenance", provenance())
     write_json(out, result)
-
-
-def register(sub):
-    """Add the ``bench`` subcommand."""
-    p = sub.add_parser("bench", help="benchmark backends and network sizes (samples/s, compile time, ns/event)",
-                       description="Time training and test passes of the naive Brian2 design, runtime blocks, "
-                                   "cpp_standalone (1 and 2 threads) and CUDA (with a GPU) on one network, then "
-                                   "scaling rows; print a table and write JSON.")
-    p.add_argument("--quick", action="store_true", help="small plan, about a minute with a warm build cache")
-    p.add_argument("--copies", type=int, default=None, help="copies of the backend-comparison network "
-                   "(default 15; --quick: 3)")
-    p.add_argument("--only", nargs="+", default=None, metavar="GROUP",
-                   help="run only groups starting with these words: backends, scaling, Fashion")
-    p.add_argument("--fashion-threads", type=int, nargs="+", default=[0], metavar="N",
-                   help="OpenMP threads of the Fashion-MNIST estimate rows (default: 0 = no OpenMP; e.g. 0 2)")
-    p.add_argument("--cache-dir", default=None, help="standalone build cache (default ~/.cache/colanet-brian)")
-    p.add_argument("--out", default="bench.json", help="JSON result file (default ./bench.json)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
-    p.set_defaults(func=main)
-
-
-def main(args) -> int:
-    """Handler of ``colanet bench``."""
-    from ..runio import check_output_file
-
-    check_output_file(args.out, args.force, "--out")  # before the benchmark, not after it
-    result = run_benchmark(quick=args.quick, copies=args.copies, cache_dir=args.cache_dir, out=args.out,
-                           log=lambda msg: print(msg, file=sys.stderr, flush=True), only=args.only,
-                           fashion_threads=args.fashion_threads)
-    print(format_table(result))
-    print(f"\nresults written to {args.out}")
-    return 0

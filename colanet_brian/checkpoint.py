@@ -119,7 +119,7 @@ class Checkpoint:
         fields = {k[len("result/"):]: v for k, v in arrays.items() if k.startswith("result/")}
         mons = {k.split("/")[1] for k in arrays if k.startswith("spikes/")}
         spikes = {m: (arrays[f"spikes/{m}/i"], arrays[f"spikes/{m}/t"]) for m in mons}
-        from .simulate import BlockResult
+        from .engine.base import BlockResult
 
         part = BlockResult(**fields, spikes=spikes, wall_time=meta["wall_time"])
         self.resumed_samples = meta["n_done"]

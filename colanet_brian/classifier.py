@@ -25,13 +25,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 
-from .encoding import check_features, equalize_mass, feature_rates, mean_input_drive, positive_mass, saturation_level
+from .data.dataset import check_features
+from .engine.simulate import Simulator
+from .model.encoding import equalize_mass, feature_rates, mean_input_drive, positive_mass, saturation_level
+from .model.network import LEARNED_STATE
+from .model.params import CoLaNETParams, load_params
+from .model.readout import accuracy, copy_predictions, ensemble_predictions, silent_fraction, tie_fraction
 from .modeldata import TrainingData
-from .network import LEARNED_STATE
-from .params import CoLaNETParams, load_params
 from .provenance import atomic_save_npz, package_versions
-from .readout import accuracy, copy_predictions, ensemble_predictions, silent_fraction, tie_fraction
-from .simulate import Simulator
 
 __all__ = ["CoLaNETClassifier", "Evaluation", "SimulationConfig", "balanced_block"]
 
@@ -155,7 +156,7 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
     n_copies, n_microcolumns : int, optional
         Override these two fields of ``params`` (the sizes one tunes most).
     backend : str
-        Brian2 backend, see `simulate.BACKENDS`.
+        Brian2 backend, see `engine.base.BACKENDS`.
     seed : int
         Key of every random stream.
     block_frames : int, optional
@@ -164,7 +165,7 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         OpenMP threads for the ``cpp`` backend.
     workers : int
         Standalone backends: binaries the copies are split over, run side by
-        side (`simulate.split_copies`); the spikes are the same as with one.
+        side (`engine.split.split_copies`); the spikes are the same as with one.
     cache_dir : path, optional
         Standalone build cache.
     record_spikes : bool

@@ -45,8 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import CoLaNETClassifier, SimulationConfig, balanced_block
-from .datasets import Dataset
-from .params import CoLaNETParams
+from .data.dataset import Dataset
+from .model.params import CoLaNETParams
 from .provenance import provenance, write_json
 
 __all__ = [

@@ -10,8 +10,8 @@ import numpy as np
 
 from .baselines import run_baselines
 from .classifier import SimulationConfig
-from .datasets import Dataset
-from .params import CoLaNETParams
+from .data.dataset import Dataset
+from .model.params import CoLaNETParams
 from .provenance import atomic_save_npz, provenance, write_json
 
 __all__ = ["ExperimentConfig", "run_experiment", "format_table"]
@@ -130,7 +130,7 @@ def build_networks(data: Dataset, params: CoLaNETParams, config: ExperimentConfi
         The build directories.
     """
     from .classifier import balanced_block
-    from .simulate import Simulator
+    from .engine.simulate import Simulator
 
     n = len(data.y_train)
     block = config.block_frames or balanced_block(n, -(-n // config.snapshots) if config.snapshots else 1000)

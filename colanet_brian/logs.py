@@ -62,7 +62,7 @@ def quiet_brian_console() -> None:
     """Brian2's console handler: warnings only unless the verbosity is 2 or more.
 
     Brian2 sets its handler's level when it is imported, so this runs again
-    whenever a simulation is set up (`simulate._quiet_brian`).
+    whenever a simulation is set up (`engine.base._quiet_brian`).
     """
     if "brian2" not in sys.modules:
         return

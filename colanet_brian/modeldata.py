@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .encoding import mean_input_drive
+from .model.encoding import mean_input_drive
 
 __all__ = ["TrainingData", "row_fingerprints", "DRIVE_RATIO_LIMIT"]
 

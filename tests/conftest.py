@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may download during test
 @pytest.fixture(scope="session")
 def digits_small():
     """A stratified digits subset: 120 training and 60 test samples (pixels 0..16)."""
-    from colanet_brian.datasets import load_dataset
+    from colanet_brian.data.datasets import load_dataset
 
     data = load_dataset("digits", seed=0)
     return data.X_train[:120], data.y_train[:120], data.X_test[:60], data.y_test[:60], data.class_names

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from brian2 import SpikeMonitor, StateMonitor, ms
 
-from colanet_brian.network import CoLaNETNetwork, NetworkShape
-from colanet_brian.params import CoLaNETParams
-from colanet_brian.simulate import _initial_values, _parameter_values, _runtime_device, _RuntimeEngine
+from colanet_brian.engine.runtime import _initial_values, _parameter_values, _runtime_device, _RuntimeEngine
+from colanet_brian.model.network import CoLaNETNetwork, NetworkShape
+from colanet_brian.model.params import CoLaNETParams
 
 #: The KNP MNIST gene values of spec §16 (reward 0.30): the hand-computed expectations of the rule tests
 #: use them (leak 2/3, T_syn = ISImax = 10, ...), whatever the package defaults are.

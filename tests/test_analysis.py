@@ -40,7 +40,7 @@ from colanet_brian.analysis import (  # noqa: E402
 )
 from colanet_brian.analysis.figures import FIGURES, available, draw, draw_all  # noqa: E402
 from colanet_brian.analysis.raster import raster_rows  # noqa: E402
-from colanet_brian.readout import ensemble_predictions  # noqa: E402
+from colanet_brian.model.readout import ensemble_predictions  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 N_TRAIN, N_TEST, COPIES, M, SNAPSHOTS, RASTER = 200, 100, 2, 10, 4, 3
@@ -65,9 +65,10 @@ def _n_points(axes):
 @pytest.fixture(scope="session")
 def full_run(tmp_path_factory):
     """Output directory of a real `run_experiment` on a digits subset, plus a GA log."""
-    from colanet_brian.datasets import Dataset, load_dataset
+    from colanet_brian.data.dataset import Dataset
+    from colanet_brian.data.datasets import load_dataset
     from colanet_brian.experiment import ExperimentConfig, run_experiment
-    from colanet_brian.params import CoLaNETParams
+    from colanet_brian.model.params import CoLaNETParams
 
     d = load_dataset("digits", seed=0)
     data = Dataset(d.X_train[:N_TRAIN], d.y_train[:N_TRAIN], d.X_test[:N_TEST], d.y_test[:N_TEST], d.class_names,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.params import CoLaNETParams
+from colanet_brian.model.params import CoLaNETParams
 
 SMALL = dict(n_copies=2, n_microcolumns=4, saturation=16.0)
 
@@ -107,7 +107,8 @@ def test_copies_split_over_binaries_give_the_same_spikes(digits_small, build_cac
 
 
 def test_split_copies_rejects_runtime_backends():
-    from colanet_brian.simulate import Simulator, split_copies
+    from colanet_brian.engine.simulate import Simulator
+    from colanet_brian.engine.split import split_copies
 
     assert split_copies(15, 2) == [(0, 8), (8, 7)]
     assert split_copies(3, 8) == [(0, 1), (1, 1), (2, 1)]

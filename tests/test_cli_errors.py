@@ -94,7 +94,7 @@ def test_evaluate_on_a_garbage_model_file_names_the_file(tmp_path, capsys, conte
                                         ("config.json", "[]"),
                                         ("checkpoint.json", '{"generation": 2, "popul')])
 def test_evolve_resume_with_a_garbled_file_names_it(tmp_path, capsys, name, text):
-    from colanet_brian.evolve import FORMAT
+    from colanet_brian.search.evolve import FORMAT
 
     run = tmp_path / "ga"
     run.mkdir()
@@ -193,7 +193,7 @@ def test_the_parser_lists_the_simulator_backends_without_importing_brian2():
     import subprocess
 
     from colanet_brian.cli.common import BACKENDS
-    from colanet_brian.simulate import BACKENDS as SIMULATED
+    from colanet_brian.engine.base import BACKENDS as SIMULATED
 
     assert BACKENDS == SIMULATED
     code = "import sys, colanet_brian.cli as c; c.build_parser(); print('brian2' in sys.modules)"

@@ -9,8 +9,8 @@ from sklearn.exceptions import NotFittedError
 
 from colanet_brian import continual as cl
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.datasets import Dataset
-from colanet_brian.params import CoLaNETParams
+from colanet_brian.data.dataset import Dataset
+from colanet_brian.model.params import CoLaNETParams
 
 #: The network shape of tests/test_backends.py (2 copies, 4 microcolumns, 60-frame blocks, spikes
 #: recorded): one compiled binary serves both files in a test session.

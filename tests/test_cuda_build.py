@@ -6,7 +6,7 @@
 * `test_cuda_compile` also compiles it with nvcc (3-4 minutes of CPU on 2
   cores; 22 minutes wall on a busy machine) and is opt-in:
   ``pytest -m cuda tests/test_cuda_build.py``.
-* the other tests check the preference logic of `colanet_brian.cuda` and
+* the other tests check the preference logic of `colanet_brian.engine.cuda` and
   need neither brian2cuda nor nvcc.
 
 Running the binary needs a GPU; `test_cuda_compile` does so only where
@@ -23,8 +23,8 @@ import time
 import numpy as np
 import pytest
 
-from colanet_brian.network import NetworkShape
-from colanet_brian.params import CoLaNETParams
+from colanet_brian.model.network import NetworkShape
+from colanet_brian.model.params import CoLaNETParams
 
 try:
     import brian2cuda  # noqa: F401
@@ -42,7 +42,7 @@ SHAPE = NetworkShape.from_params(PARAMS, N_INPUTS, N_CLASSES, block_frames=4)
 def _restore_cpp_prefs():
     """`configure_cuda` edits the shared C++ preferences; give other tests theirs back."""
     yield
-    from colanet_brian.cuda import restore_host_prefs
+    from colanet_brian.engine.cuda import restore_host_prefs
 
     restore_host_prefs()
 
@@ -65,7 +65,7 @@ def _check_manifest(build_dir, manifest):
 @needs_toolkit
 def test_cuda_codegen(tmp_path):
     """The CUDA project generates; its sources use the CUDA implementation of colanet_uniform."""
-    from colanet_brian.simulate import build_standalone
+    from colanet_brian.engine.build import build_standalone
 
     build_dir, manifest, built = build_standalone(PARAMS, SHAPE, "cuda", cache_dir=tmp_path, compile=False)
     assert built
@@ -98,7 +98,7 @@ def _loop_index_clashes(build_dir) -> list[str]:
 @needs_toolkit
 def test_cuda_synaptic_code_avoids_template_indices(tmp_path):
     """brian2cuda's synapse kernels loop with ``i``/``j``: model code using ``i``/``j`` does not compile."""
-    from colanet_brian.simulate import build_standalone
+    from colanet_brian.engine.build import build_standalone
 
     build_dir, _, _ = build_standalone(PARAMS, SHAPE, "cuda", cache_dir=tmp_path, compile=False)
     assert _loop_index_clashes(build_dir) == []
@@ -108,8 +108,9 @@ def test_cuda_synaptic_code_avoids_template_indices(tmp_path):
 @needs_toolkit
 def test_cuda_compile(tmp_path):
     """nvcc compiles the project into ``main``; with a GPU present, one block runs."""
-    from colanet_brian.cuda import gpu_available
-    from colanet_brian.simulate import Simulator, build_standalone
+    from colanet_brian.engine.build import build_standalone
+    from colanet_brian.engine.cuda import gpu_available
+    from colanet_brian.engine.simulate import Simulator
 
     t0 = time.time()
     build_dir, manifest, built = build_standalone(PARAMS, SHAPE, "cuda", cache_dir=tmp_path, compile=True)
@@ -132,7 +133,7 @@ def test_cuda_compile(tmp_path):
 # preference logic (no toolkit needed)
 # ---------------------------------------------------------------------------
 def test_host_flags_cpp17_and_portable():
-    from colanet_brian.cuda import _host_flags
+    from colanet_brian.engine.cuda import _host_flags
 
     flags = ["-w", "-O3", "-march=native", "-std=c++11"]
     assert _host_flags(flags, keep_native=False) == ["-w", "-O3", "-std=c++17"]
@@ -141,7 +142,7 @@ def test_host_flags_cpp17_and_portable():
 
 
 def test_gpu_choice_without_gpu(monkeypatch):
-    from colanet_brian import cuda
+    from colanet_brian.engine import cuda
 
     monkeypatch.setattr(cuda, "detect_gpus", lambda: [])
     monkeypatch.delenv("COLANET_CUDA_CC", raising=False)
@@ -155,7 +156,7 @@ def test_gpu_choice_without_gpu(monkeypatch):
 
 
 def test_gpu_choice_follows_nvidia_smi(monkeypatch):
-    from colanet_brian import cuda
+    from colanet_brian.engine import cuda
 
     monkeypatch.setattr(cuda, "detect_gpus", lambda: [("NVIDIA H100 80GB HBM3", 9.0), ("NVIDIA A100", 8.0)])
     monkeypatch.delenv("COLANET_CUDA_CC", raising=False)
@@ -164,7 +165,7 @@ def test_gpu_choice_follows_nvidia_smi(monkeypatch):
 
 
 def test_missing_nvcc_is_a_clear_error(monkeypatch, tmp_path):
-    from colanet_brian import cuda
+    from colanet_brian.engine import cuda
 
     monkeypatch.setenv("CUDA_PATH", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -181,7 +182,7 @@ class _NoDefaultCuda(type(__import__("pathlib").Path())):
 
 
 def test_curand_symlink_is_repointed(tmp_path):
-    from colanet_brian.cuda import _link_curand
+    from colanet_brian.engine.cuda import _link_curand
 
     lib_a, lib_b = tmp_path / "libcurand.so.10", tmp_path / "libcurand.so.11"
     lib_a.write_bytes(b"a")
@@ -200,8 +201,8 @@ def test_no_pathway_has_a_synaptic_delay():
     """
     from brian2 import Synapses, ms
 
-    from colanet_brian.network import CoLaNETNetwork
-    from colanet_brian.simulate import _runtime_device
+    from colanet_brian.engine.runtime import _runtime_device
+    from colanet_brian.model.network import CoLaNETNetwork
 
     _runtime_device("numpy")
     net = CoLaNETNetwork(PARAMS, SHAPE)

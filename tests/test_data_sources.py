@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colanet_brian import data_sources as ds
-from colanet_brian.datasets import LOADERS, load_dataset
+from colanet_brian.data import sources as ds
+from colanet_brian.data.datasets import LOADERS, load_dataset
+from colanet_brian.data.features import load_encoded
 
 # --------------------------------------------------------------------------- helpers
 
@@ -226,14 +227,14 @@ def test_loaders_registered():
 
 def test_load_encoded_caches_skips_corrupt_and_splits_by_seed(tmp_path, monkeypatch):
     pytest.importorskip("timm")
-    from colanet_brian import features
+    from colanet_brian.data import features
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     root = make_folder(tmp_path / "imgs", per_class=5)
     (root / "cat" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     kw = dict(random_weights=True, cache=tmp_path / "cache", progress=False, threads=1)
 
-    data = ds.load_encoded(root, "test_efficientnet", seed=0, test_size=0.4, **kw)
+    data = load_encoded(root, "test_efficientnet", seed=0, test_size=0.4, **kw)
     assert data.n_features == 256 and len(data.y_train) + len(data.y_test) == 15
     assert len(data.y_test) == 6 and np.bincount(data.y_test).tolist() == [2, 2, 2]  # stratified
     assert data.meta["n_skipped"] == 1 and data.meta["skipped"] == ["cat/broken.png"]
@@ -245,7 +246,7 @@ def test_load_encoded_caches_skips_corrupt_and_splits_by_seed(tmp_path, monkeypa
         raise AssertionError("the cache should have been used")
 
     monkeypatch.setattr(features, "extract_features", no_encoding)
-    again = ds.load_encoded(root, "test_efficientnet", seed=0, test_size=0.4, **kw)
+    again = load_encoded(root, "test_efficientnet", seed=0, test_size=0.4, **kw)
     np.testing.assert_array_equal(again.X_test, data.X_test)
     other = load_dataset("image-folder", seed=1, test_size=0.4, path=root, encoder="test_efficientnet", **kw)
     assert sorted(other.X_test[:, 0].tolist()) != sorted(data.X_test[:, 0].tolist())  # another seed, another split
@@ -257,7 +258,7 @@ def test_load_encoded_keeps_a_fixed_split(tmp_path, monkeypatch):
     pytest.importorskip("timm")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     fake_fashion_mnist(tmp_path / "fm", n_train=6, n_test=4)
-    data = ds.load_encoded("fashion-mnist", "test_efficientnet", data_dir=tmp_path / "fm", random_weights=True,
+    data = load_encoded("fashion-mnist", "test_efficientnet", data_dir=tmp_path / "fm", random_weights=True,
                            cache=False, progress=False, threads=1)
     assert data.X_train.shape == (6, 256) and data.X_test.shape == (4, 256)
     assert data.meta["split"] == "from file" and data.meta["features_file"] is None

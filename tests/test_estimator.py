@@ -9,8 +9,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 import colanet_brian
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.datasets import load_dataset
-from colanet_brian.params import CoLaNETParams
+from colanet_brian.data.datasets import load_dataset
+from colanet_brian.model.params import CoLaNETParams
 
 
 def _small(build_cache, **kwds):

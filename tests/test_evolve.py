@@ -1,4 +1,4 @@
-"""Tests of the genetic search (`colanet_brian.evolve`, ``colanet evolve``).
+"""Tests of the genetic search (`colanet_brian.search`, ``colanet evolve``).
 
 All searches run a tiny CoLaNET (2 copies, 4 microcolumns) on a 300-sample
 digits subset with ``--backend cpp``; they share one standalone build, kept in
@@ -20,19 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colanet_brian.datasets import load_dataset
-from colanet_brian.evolve import (
-    Evolution,
-    Gene,
-    SearchConfig,
-    available_genes,
-    gene_table,
-    parse_range,
-    search_block_frames,
-    search_split,
-)
-from colanet_brian.params import CoLaNETParams, ParameterError, load_params
-from colanet_brian.simulate import default_cache_dir
+from colanet_brian.data.datasets import load_dataset
+from colanet_brian.engine.cache import default_cache_dir
+from colanet_brian.model.params import CoLaNETParams, ParameterError, load_params
+from colanet_brian.search.config import SearchConfig
+from colanet_brian.search.data import search_block_frames, search_split
+from colanet_brian.search.evolve import Evolution
+from colanet_brian.search.genes import Gene, available_genes, gene_table, parse_range
 
 GENES = ["reward", "d_h", "s_stoch"]
 SMALL = dict(n_copies=2, n_microcolumns=4)
@@ -261,7 +255,7 @@ def test_local_worker_processes_give_the_serial_fitnesses(uninterrupted, tmp_pat
 
 
 def test_fitness_is_averaged_over_fitness_seeds(tmp_path, data, base, cache_dir):
-    from colanet_brian.evolve import evaluate_params
+    from colanet_brian.search.pools import evaluate_params
 
     config = make_config(base, population=3, elitism=1, generations=1, fitness_seeds=2)
     run_search(tmp_path / "seeds", config, data, base, cache_dir)

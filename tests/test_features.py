@@ -25,17 +25,12 @@ import pytest
 torch = pytest.importorskip("torch")
 timm = pytest.importorskip("timm")
 
-from colanet_brian import features  # noqa: E402
 from colanet_brian.cli import main as cli_main  # noqa: E402
-from colanet_brian.data_sources import image_folder  # noqa: E402
-from colanet_brian.datasets import load_npz_features  # noqa: E402
-from colanet_brian.features import (  # noqa: E402
-    WeightsUnavailableError,
-    extract_features,
-    load_encoder,
-    map_state_dict_by_order,
-    parts_dir,
-)
+from colanet_brian.data import encoders  # noqa: E402
+from colanet_brian.data.dataset import load_npz_features  # noqa: E402
+from colanet_brian.data.encoders import WeightsUnavailableError, load_encoder, map_state_dict_by_order  # noqa: E402
+from colanet_brian.data.features import extract_features, parts_dir  # noqa: E402
+from colanet_brian.data.sources import image_folder  # noqa: E402
 
 TINY = "test_efficientnet"  # timm's test network: 160 px input, 256-d features
 ESPRESSO = 967  # ImageNet-1k class indices
@@ -223,7 +218,7 @@ def test_unreachable_hub_fails_without_trying_to_download(tmp_path, monkeypatch)
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(features, "_hub_reachable", lambda url=None: False)
+    monkeypatch.setattr(encoders, "_hub_reachable", lambda url=None: False)
 
     def no_download(*a, **k):
         raise AssertionError("must not try to download")
@@ -344,8 +339,9 @@ _KILLED_JOB = """
 import sys, time
 from dataclasses import replace
 from pathlib import Path
-from colanet_brian.data_sources import image_folder
-from colanet_brian.features import extract_features, load_encoder
+from colanet_brian.data.encoders import load_encoder
+from colanet_brian.data.features import extract_features
+from colanet_brian.data.sources import image_folder
 folder, out, marker = sys.argv[1:4]
 images = image_folder(folder)
 def reader(k):

@@ -10,14 +10,9 @@ from helpers import TinyNet
 from sklearn.exceptions import NotFittedError
 
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.encoding import (
-    accumulator_reference,
-    check_features,
-    equalize_mass,
-    feature_rates,
-    saturation_level,
-)
-from colanet_brian.params import CoLaNETParams, ParameterError, load_params
+from colanet_brian.data.dataset import check_features
+from colanet_brian.model.encoding import accumulator_reference, equalize_mass, feature_rates, saturation_level
+from colanet_brian.model.params import CoLaNETParams, ParameterError, load_params
 
 
 def test_accumulator_reproduces_spec_example():

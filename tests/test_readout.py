@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from colanet_brian.readout import (
+from colanet_brian.model.readout import (
     NO_SPIKE,
     NO_SPIKE_TACT,
     ensemble_predictions,
@@ -71,7 +71,7 @@ def test_column_score_is_the_soft_maximum_of_peak_potential_over_threshold():
     from brian2 import ms
     from helpers import TinyNet
 
-    from colanet_brian.equations import SCORE_BETA
+    from colanet_brian.model.equations import SCORE_BETA
 
     lam, theta0 = 2.0 / 3.0, 8.531
     net = TinyNet(n_inputs=1, n_classes=2, n_microcolumns=2, w_min=-1.0, w_max=20.0, k_theta=0.0)

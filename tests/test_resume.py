@@ -12,7 +12,7 @@ import pytest
 
 from colanet_brian.checkpoint import Checkpoint
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.params import CoLaNETParams
+from colanet_brian.model.params import CoLaNETParams
 
 SMALL = dict(n_copies=2, n_microcolumns=4, saturation=16.0)  # the shape of test_backends: one build per session
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers import QUIET, TinyNet
 
-from colanet_brian.params import CoLaNETParams
+from colanet_brian.model.params import CoLaNETParams
 
 LAM = 2.0 / 3.0  # leak for chartime 3 (spec §5.2)
 THETA0 = 8.531

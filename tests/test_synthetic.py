@@ -1,10 +1,10 @@
-"""Synthetic feature sets (colanet_brian.synthetic): shape, sparsity, determinism, difficulty."""
+"""Synthetic feature sets (colanet_brian.data.synthetic): shape, sparsity, determinism, difficulty."""
 
 import numpy as np
 import pytest
 
-from colanet_brian.datasets import load_dataset
-from colanet_brian.synthetic import FeatureSetSpec, make_feature_dataset, save_feature_npz
+from colanet_brian.data.datasets import load_dataset
+from colanet_brian.data.synthetic import FeatureSetSpec, make_feature_dataset, save_feature_npz
 
 SMALL = dict(n_classes=8, n_features=64, n_train=400, n_test=200)
 

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..readout import ensemble_predictions
+from ..model.readout import ensemble_predictions
 from .ga import plot_ga_fitness
 from .performance import plot_confusion_matrix, plot_ensemble_size, plot_learning_curve
 from .raster import plot_frame_raster

@@ -1,6 +1,6 @@
 """Genetic-algorithm progress: fitness per generation (spec §10).
 
-Reads what `colanet_brian.evolve` writes into its run directory:
+Reads what `colanet_brian.search` writes into its run directory:
 ``evaluations.jsonl`` (one record per evaluated individual, with
 ``generation`` and ``fitness``) and ``summary.json`` (per-generation arrays
 ``generation``, ``best``, ``mean``).  Either one is enough.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..readout import NO_SPIKE, copy_predictions, ensemble_predictions, ensemble_size_curve
+from ..model.readout import NO_SPIKE, copy_predictions, ensemble_predictions, ensemble_size_curve
 from .style import add_colorbar, get_axes
 
 __all__ = ["default_window", "online_accuracy", "plot_learning_curve", "confusion_matrix", "plot_confusion_matrix",

@@ -44,7 +44,7 @@ import numpy as np
 __all__ = ["RunData", "load_run", "PHASES", "POPULATIONS", "RASTER_SPEC", "SNAPSHOT_SPEC", "GA_LOG_NAMES",
            "GA_SUMMARY_NAME"]
 
-#: Learned state read from ``model.npz`` (`colanet_brian.network.LEARNED_STATE`).
+#: Learned state read from ``model.npz`` (`colanet_brian.model.network.LEARNED_STATE`).
 LEARNED = ("R_L.w", "R_L.r", "L.s", "L.theta_add", "L.F")
 #: Passes of an experiment.
 PHASES = ("train", "test")
@@ -57,7 +57,7 @@ RASTER_SPEC = ("{phase}_R_spikes_i", "{phase}_R_spikes_t", "{phase}_GATE_spikes_
 SNAPSHOT_SPEC = ("snapshot_samples", "snapshot_w", "snapshot_s", "snapshot_r", "snapshot_theta_add")
 #: File names searched for a GA log inside a run directory (then any ``*.jsonl``).
 GA_LOG_NAMES = ("evaluations.jsonl", "ga_log.jsonl")
-#: Per-generation summary of a GA run directory (`colanet_brian.evolve`).
+#: Per-generation summary of a GA run directory (`colanet_brian.search`).
 GA_SUMMARY_NAME = "summary.json"
 
 
@@ -265,7 +265,7 @@ class RunData:
         """``(w_min, w_max)`` of the plastic weights in simulation units (after the resource scale sigma)."""
         if not self.params or self.results.get("sigma") is None:
             return None
-        from ..params import CoLaNETParams
+        from ..model.params import CoLaNETParams
 
         values = CoLaNETParams.from_dict(self.params).brian_values(float(self.results["sigma"]))["R_L"]
         return float(values["w_min"]), float(values["w_min"] + values["dw"])

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 
-#: `simulate.BACKENDS`, spelled out: importing Brian2 to build the parser would cost seconds before the first message
+#: `engine.base.BACKENDS`, spelled out: importing Brian2 to build the parser would cost seconds before the first message
 BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 
 
@@ -87,7 +87,7 @@ def check_backend(args) -> None:
     """``--backend cuda`` needs a GPU here, unless the command only builds (``--build-only``)."""
     if args.backend != "cuda" or getattr(args, "build_only", False):
         return
-    from ..cuda import gpu_available
+    from ..engine.cuda import gpu_available
 
     if not gpu_available():  # else minutes of nvcc, then a binary that cannot start
         raise RuntimeError("--backend cuda: no NVIDIA GPU visible here (nvidia-smi); use --backend cpp, or add "
@@ -108,7 +108,7 @@ def split_copies_from_args(args) -> int:
 
 def params_from_args(args):
     """`CoLaNETParams` from ``--params``, ``--copies``, ``--microcolumns`` and ``--set``."""
-    from ..params import CoLaNETParams, ParameterError
+    from ..model.params import CoLaNETParams, ParameterError
 
     params = _load_params(args.params)
     changes = {}
@@ -134,7 +134,7 @@ def _load_params(spec):
     """`load_params`, with a one-line error for a file that holds no parameter object."""
     from pathlib import Path
 
-    from ..params import ParameterError, load_params
+    from ..model.params import ParameterError, load_params
 
     try:
         data = json.loads(Path(spec).read_text()) if spec and Path(spec).is_file() else None
@@ -150,7 +150,7 @@ def _load_params(spec):
 
 def _check_types(values: dict, source: str) -> None:
     """Numbers and flags must be numbers and flags (the parameter object compares them; text would crash it)."""
-    from ..params import CoLaNETParams, ParameterError
+    from ..model.params import CoLaNETParams, ParameterError
 
     defaults = CoLaNETParams().to_dict()
     for name, value in values.items():

@@ -44,7 +44,7 @@ def register(sub):
 
 def main(args):
     from ..continual import BASELINES, ContinualConfig, format_summary, limit_dataset, make_tasks, run_continual
-    from ..datasets import load_dataset
+    from ..data.datasets import load_dataset
     from ..runio import atomic_run_dir, check_output_dir
 
     check_output_dir(args.out, args.force)  # before any work: a refused --out must not cost a run

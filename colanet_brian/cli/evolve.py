@@ -25,7 +25,7 @@ _SEARCH_OPTIONS = ("dataset", "encoder", "test_size", "val_size", "max_train", "
 
 
 def register(sub):
-    from ..evolve import CROSSOVERS, FITNESS_KINDS, MUTATIONS, SELECTIONS
+    from ..search.config import CROSSOVERS, FITNESS_KINDS, MUTATIONS, SELECTIONS
 
     p = sub.add_parser(
         "evolve", help="genetic search of the hyperparameters (pygad), crash-safe and resumable",
@@ -87,8 +87,8 @@ def register(sub):
 # ---------------------------------------------------------------------------
 def list_genes() -> str:
     """Table of every parameter that has a spec §10 range."""
-    from ..evolve import NOT_BY_DEFAULT, available_genes
-    from ..params import CoLaNETParams, param_info
+    from ..model.params import CoLaNETParams, param_info
+    from ..search.genes import NOT_BY_DEFAULT, available_genes
 
     docs = {row["name"]: row for row in param_info()}
     base = CoLaNETParams()
@@ -102,12 +102,13 @@ def list_genes() -> str:
 
 
 def _search_config(args, base):
-    from ..evolve import SearchConfig, gene_table, parse_range
+    from ..search.config import SearchConfig
+    from ..search.genes import gene_table, parse_range
 
     if args.genes in (None, ""):
         names = None
     elif args.genes.strip() == "all":
-        from ..evolve import available_genes
+        from ..search.genes import available_genes
 
         names = list(available_genes())
     else:
@@ -132,7 +133,7 @@ def _data_spec(args) -> dict:
 
 
 def _load_search_data(spec: dict, progress: bool):
-    from ..evolve import search_split
+    from ..search.data import search_split
     from .run import load_data
 
     ns = argparse.Namespace(dataset=spec["dataset"], encoder=spec["encoder"], seed=spec["seed"],
@@ -149,8 +150,8 @@ def _workers(args, population: int) -> int:
 
 
 def _start(args, progress: bool):
-    from ..evolve import Evolution
     from ..runio import check_output_dir
+    from ..search.evolve import Evolution
     from .common import params_from_args
 
     base = params_from_args(args)
@@ -167,7 +168,7 @@ def _start(args, progress: bool):
 
 
 def _resume(args, progress: bool):
-    from ..evolve import Evolution
+    from ..search.evolve import Evolution
 
     given = [k for k in _SEARCH_OPTIONS if getattr(args, k, None) not in (None, [], False)]
     if args.set:
@@ -198,7 +199,7 @@ def _check_model_name(name: str, force: bool) -> Path:
 
 
 def main(args):
-    from ..evolve import format_summary
+    from ..search.evolve import format_summary
 
     if args.list_genes:
         print(list_genes())

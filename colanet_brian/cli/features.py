@@ -41,8 +41,9 @@ def register(sub):
 
 
 def main(args):
-    from ..data_sources import image_source
-    from ..features import extract_features, load_encoder
+    from ..data.encoders import load_encoder
+    from ..data.features import extract_features
+    from ..data.sources import image_source
     from ..provenance import write_json
     from ..runio import check_output_file
 

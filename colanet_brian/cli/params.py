@@ -11,7 +11,7 @@ def register(sub):
 
 
 def main(args):
-    from ..params import load_params, param_info
+    from ..model.params import load_params, param_info
 
     params = load_params(args.params)
     if args.output:

@@ -47,12 +47,12 @@ def register(sub):
 
 def load_data(args):
     """The data set of ``--dataset`` (and ``--encoder``, where the encoders are installed)."""
-    from ..datasets import load_dataset
+    from ..data.datasets import load_dataset
 
     encoder_options = _encoder_options(args)
     if args.encoder:
         try:
-            from ..data_sources import load_encoded
+            from ..data.features import load_encoded
         except ImportError as err:
             raise RuntimeError(f"--encoder needs the feature extractors: {err}") from None
         return load_encoded(args.dataset, args.encoder, seed=args.seed, test_size=args.test_size,

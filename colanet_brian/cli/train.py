@@ -52,7 +52,7 @@ def register(sub):
 def _load(args):
     import numpy as np
 
-    from ..datasets import load_npz_features
+    from ..data.dataset import load_npz_features
 
     data = load_npz_features(args.features, seed=args.seed, test_size=args.test_size)
     if args.all:

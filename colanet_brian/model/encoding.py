@@ -13,49 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["saturation_level", "feature_rates", "positive_mass", "equalize_mass", "mean_input_drive", "accumulator_reference", "check_features"]
-
-
-def check_features(X, name: str = "X", n_inputs: int | None = None, owner: str = "the model") -> np.ndarray:
-    """Validate a feature matrix; return it as a float64 array.
-
-    Raises
-    ------
-    ValueError
-        For a non-2-D or empty array, complex numbers, NaN or infinite values,
-        or a width that differs from ``n_inputs``.
-    TypeError
-        For a sparse matrix or an object array that does not hold numbers.
-    """
-    if hasattr(X, "tocsr") or hasattr(X, "toarray"):  # scipy.sparse: refuse clearly instead of densifying
-        raise TypeError(f"{name} is a sparse matrix; sparse input is not supported, pass a dense array")
-    X = np.asarray(X)
-    # messages use scikit-learn's wording where its estimator checks look for it
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array [n_samples, n_features], got shape {X.shape}. Reshape your "
-                         "data (X.reshape(-1, 1) for one feature, X.reshape(1, -1) for one sample)")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name} is empty: {X.shape[1]} feature(s) (shape={X.shape}) while a minimum of 1 is "
-                         "required.")
-    if np.issubdtype(X.dtype, np.complexfloating):
-        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}. Complex data not supported")
-    if X.dtype == object:  # numbers held in an object array (pandas, lists of Decimals): convert or refuse
-        try:
-            X = X.astype(np.float64)
-        except (TypeError, ValueError) as err:  # TypeError keeps Python's own words ("argument must be ...")
-            raise TypeError(f"{name} must be real numbers, got dtype object with non-numeric values: {err}") from None
-    if not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
-    X = X.astype(np.float64, copy=False)
-    bad = ~np.isfinite(X)
-    if bad.any():
-        rows = np.unique(np.nonzero(bad)[0])
-        raise ValueError(f"{name} has {int(bad.sum())} NaN/inf value(s), in rows {rows[:10].tolist()}"
-                         + (" ..." if rows.size > 10 else ""))
-    if n_inputs is not None and X.shape[1] != n_inputs:
-        # scikit-learn's wording (its estimator checks look for it)
-        raise ValueError(f"{name} has {X.shape[1]} features, but {owner} is expecting {n_inputs} features as input")
-    return X
+__all__ = ["saturation_level", "feature_rates", "positive_mass", "equalize_mass", "mean_input_drive", "accumulator_reference"]
 
 
 def saturation_level(X_train: np.ndarray, percentile: float = 99.9) -> float:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,9 @@ __all__ = [
     "load_params",
     "param_info",
 ]
+
+#: Parameter sets shipped with the source tree (``models/`` at the repository root).
+MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
 
 #: How a GATE spike forces its column (spec §8.2, §17.7); see `CoLaNETParams.force_mode`.
 FORCE_MODES = ("max", "rand", "all", "input")
@@ -391,7 +395,7 @@ class CoLaNETParams:
         -------
         dict
             ``{object_name: {variable: value}}`` in simulation units, for the
-            objects named in `colanet_brian.network` (``"L"``, ``"R_L"``, ...).
+            objects named in `colanet_brian.model.network` (``"L"``, ``"R_L"``, ...).
         """
         out: dict[str, dict[str, float]] = {}
         for f in dataclasses.fields(self):
@@ -447,9 +451,7 @@ class CoLaNETParams:
 
     def to_json(self, path: str | Path) -> None:
         """Write the parameters to a JSON file, atomically."""
-        from .provenance import atomic_write_text
-
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        _atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def from_json(cls, path: str | Path) -> CoLaNETParams:
@@ -479,8 +481,6 @@ def load_params(spec: str | Path | None) -> CoLaNETParams:
         return CoLaNETParams().validate()
     path = Path(spec)
     if path.suffix != ".json" and not path.exists():
-        from . import MODELS_DIR
-
         candidate = MODELS_DIR / f"{spec}.json"
         if candidate.is_file():
             path = candidate
@@ -488,6 +488,21 @@ def load_params(spec: str | Path | None) -> CoLaNETParams:
             known = sorted(p.stem for p in MODELS_DIR.glob("*.json"))
             raise FileNotFoundError(f"no parameter file {spec!r}; named sets: {known}")
     return CoLaNETParams.from_json(path)
+
+
+def _atomic_write_text(path: str | Path, text: str) -> None:
+    # the model imports nothing else of the package: a local copy of `provenance.atomic_write_text`
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def param_info() -> list[dict]:
