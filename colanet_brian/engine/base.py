@@ -11,14 +11,12 @@ Backends
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["BACKENDS", "STANDALONE_BACKENDS", "MONITORS", "MONITOR_VARIABLES", "BlockResult"]
 
-_LOG = logging.getLogger(__name__)
 BACKENDS = ("runtime", "cython", "numpy", "cpp", "cuda")
 STANDALONE_BACKENDS = ("cpp", "cuda")
 #: Spike monitors a network may have (`network.CoLaNETNetwork._build_monitors`).

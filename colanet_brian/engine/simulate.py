@@ -22,7 +22,6 @@ binary without rebuilding the Brian2 objects at all.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from dataclasses import dataclass
 
@@ -38,8 +37,6 @@ from .split import _SplitEngine, split_copies
 from .standalone import _StandaloneEngine
 
 __all__ = ["Simulator"]
-
-_LOG = logging.getLogger(__name__)
 
 
 class Simulator:

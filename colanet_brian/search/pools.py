@@ -8,7 +8,6 @@ microcolumns).
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import threading
@@ -20,7 +19,6 @@ import numpy as np
 from ..model.params import CoLaNETParams
 from .data import SearchData, search_block_frames
 
-_LOG = logging.getLogger(__name__)
 #: Serialises Brian2 code generation between threads of one process (Dask thread workers).
 _BUILD_LOCK = threading.Lock()
 
