@@ -130,7 +130,7 @@ class CoLaNETParams:
         "features) or not ('none', spec)",
     )
     input_normalization: str = _p(
-        "none", "3.4", "scale each sample so that its positive feature mass equals the training mean ('l1'; "
+        "l1", "3.4", "scale each sample so that its positive feature mass equals the training mean ('l1'; "
         "departure: faint samples drive L as much as bright ones) or not ('none', spec)",
     )
     reset_accumulator_per_sample: bool = _p(False, "3.1", "reset the accumulator at every frame start (ArNI default: no)")
