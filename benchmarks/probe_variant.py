@@ -21,9 +21,9 @@ import time
 import numpy as np
 
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.datasets import load_dataset
-from colanet_brian.params import CoLaNETParams, load_params
-from colanet_brian.readout import accuracy
+from colanet_brian.data.datasets import load_dataset
+from colanet_brian.model.params import CoLaNETParams, load_params
+from colanet_brian.model.readout import accuracy
 
 
 def main(argv):

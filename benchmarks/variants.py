@@ -35,8 +35,8 @@ from ablation import _subset
 
 from colanet_brian.baselines import run_baselines
 from colanet_brian.classifier import CoLaNETClassifier
-from colanet_brian.datasets import load_dataset
-from colanet_brian.params import load_params
+from colanet_brian.data.datasets import load_dataset
+from colanet_brian.model.params import load_params
 from colanet_brian.provenance import provenance, write_json
 
 #: Variant groups: name -> [(variant name, parameter changes)].
