@@ -330,7 +330,7 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         earlier keep their meaning.  With ``block_frames`` set and chunks of
         whole blocks, chunks in a row give exactly the spikes of one `fit` on
         their concatenation when the rate code does not depend on the data
-        (a fixed ``saturation`` and ``weight_scale``).
+        (a fixed ``saturation`` and ``weight_scale``, ``input_normalization="none"``).
 
         Parameters
         ----------
