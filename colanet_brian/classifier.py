@@ -272,8 +272,8 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         self.class_names = names
         self.classes_ = np.arange(len(names)) if classes is None else np.asarray(classes)
 
-    def _build(self, X, max_block=1000):
-        """Fix the rate code (saturation, sigma) from ``X`` and build a fresh network."""
+    def _build(self, X, max_block=1000) -> np.ndarray:
+        """Fix the rate code (saturation, sigma) from ``X``, build a fresh network; return ``X``'s rates."""
         self.params_ = self._resolve_params()
         self.params_.validate(X.shape[1])
         self.n_inputs = self.n_features_in_ = X.shape[1]
@@ -281,14 +281,18 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         self.input_offset = X.mean(axis=0) if self.params_.input_centering == "mean" else None
         # then per-sample mass equalisation (params.input_normalization), to the mean training mass
         self.input_mass = None
+        prepared = self._prepared(X)  # centred only: the mass is not fixed yet
         if self.params_.input_normalization == "l1":
-            self.input_mass = float(positive_mass(self._prepared(X)).mean())
+            self.input_mass = float(positive_mass(prepared).mean())
             if not self.input_mass > 0:
                 raise ValueError("no positive feature value in the training data: every input would stay silent")
+            prepared = equalize_mass(prepared, self.input_mass)  # = self._prepared(X) from here on
         self.saturation = (float(self.params_.saturation) if self.params_.saturation is not None
-                           else saturation_level(self._prepared(X), self.params_.saturation_percentile))
-        self.sigma = self.params_.sigma(mean_input_drive(self.rates(X)))
+                           else saturation_level(prepared, self.params_.saturation_percentile))
+        rho = feature_rates(prepared, self.saturation)  # = self.rates(X)
+        self.sigma = self.params_.sigma(mean_input_drive(rho))
         self.simulator = self._make_simulator(X.shape[0], max_block)
+        return rho
 
     def _prepared(self, X):
         """Features after centring and mass equalisation, before the saturation (spec §3.4)."""
@@ -383,7 +387,7 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         y = np.asarray(y)
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        if y.ndim != 1 or y.shape[0] != X.shape[0]:  # before the classes are read from y
             raise ValueError(f"y must be 1-D with one label per sample ({X.shape[0]}), got shape {y.shape}")
         if class_names is None:
             classes = np.unique(y)
@@ -391,8 +395,7 @@ class CoLaNETClassifier(ClassifierMixin, BaseEstimator):
         else:
             self._set_classes(class_names)
         y = self._check_labels(y, X.shape[0])
-        self._build(X, max_block=-(-X.shape[0] // snapshots) if snapshots else 1000)
-        rho = self.rates(X)
+        rho = self._build(X, max_block=-(-X.shape[0] // snapshots) if snapshots else 1000)
         self.training_data = TrainingData.from_rows(X, rho)
         self.snapshots = dict(samples=[], w=[], r=[], s=[], theta_add=[])
         on_block = self._take_snapshot if snapshots else None

@@ -5,8 +5,9 @@ Features become per-tact spike probabilities ``rho = clip(x / S, 0, 1)``
 (`equations.INPUT_EQS`) turns ``rho`` into spikes during the first
 ``present_tacts`` tacts of every frame, either with the deterministic
 accumulator of spec §3.1 or with Bernoulli draws (spec §3.3, §17.4).  This
-module holds the numpy side: the saturation level, the conversion, a
-reference implementation of the accumulator for tests, and input checks.
+module holds the numpy side: the saturation level, the per-sample mass
+equalisation, the conversion and a reference implementation of the
+accumulator for tests (input checks: `colanet_brian.data.dataset.check_features`).
 """
 
 from __future__ import annotations
