@@ -33,13 +33,14 @@ class _SplitEngine:
     """Several standalone binaries, each simulating some copies of one ensemble, side by side.
 
     The copies of an ensemble never interact (spec §9): they share only the
-    input R (unless each copy has its own, ``per_copy_inputs``) and the teacher Target.  Each part runs its own compiled network of
+    input R (unless each copy has its own, ``per_copy_inputs``) and the
+    teacher Target.  Each part runs its own compiled network of
     ``n_copies / workers`` copies in its own process (the binary); the parts of
-    a block run concurrently from threads, which wait on the processes.  L's
-    random streams are keyed by the ensemble-wide neuron index (``L.i_offset``,
-    ``R.r_offset``),
-    and the inputs, the teacher and the block seeds are the same in every part,
-    so the split ensemble produces the same spikes as the whole one.
+    a block run concurrently from threads, which wait on the processes.  The
+    random streams of L and of per-copy inputs are keyed by ensemble-wide
+    indices (``L.i_offset``, ``R.r_offset``), and the inputs, the teacher and
+    the block seeds are the same in every part, so the split ensemble produces
+    the same spikes as the whole one.
     """
 
     def __init__(self, shape: NetworkShape, parts: list[tuple[int, int, _StandaloneEngine]]):

@@ -143,11 +143,12 @@ class NetworkShape:
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def per_copy_phases(n_copies: int, n_inputs: int, first_copy: int = 0) -> np.ndarray:
+def per_copy_phases(n_copies: int, n_inputs: int) -> np.ndarray:
     """Initial accumulator values of per-copy input streams: copy 0 starts at 0 (as a shared input), copy c
     of the ensemble at ``frac(c * (phi + n * sqrt 2))`` for input n, so that the copies' deterministic
-    spike trains are offset from each other (a low-discrepancy spread, no random numbers)."""
-    c = np.arange(first_copy, first_copy + n_copies)[:, None]
+    spike trains are offset from each other (a low-discrepancy spread, no random numbers).  Computed
+    for the whole ensemble; split binaries receive their slice (`engine.split`)."""
+    c = np.arange(n_copies)[:, None]
     n = np.arange(n_inputs)[None, :]
     return np.mod(c * (0.6180339887498949 + n * np.sqrt(2.0)), 1.0).ravel()
 
